@@ -1,0 +1,48 @@
+import { inputTypeFromName, sniffInputType } from '../../../core/media-types.js';
+import type { InputType } from '../../../core/wire.js';
+import { INPUT_TYPES } from '../../../core/wire.js';
+import { V2Client } from '../../../sdk/client.js';
+import { inputFromBytes, inputFromUrl } from '../../../sdk/inputs.js';
+import { openSession } from '../../connect.js';
+import { CliUsageError } from '../../errors.js';
+import { DEFAULT_INPUT_APP, readLocalFile } from '../model/predict.js';
+
+export interface UploadOptions {
+  file_path?: string;
+  url?: string;
+  bytes?: string;
+  input_type?: string;
+  input_id?: string;
+  app_id?: string;
+}
+
+/** Stores one input among the caller's own inputs and prints its id. */
+export async function run(opts: UploadOptions, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const given = (['file_path', 'url', 'bytes'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length !== 1) {
+    throw new CliUsageError(`give exactly one of --file_path, --url or --bytes (${given.length === 0 ? 'none was given' : `got ${given.map((k) => `--${k}`).join(' and ')}`})`);
+  }
+  if (opts.input_type !== undefined && !(INPUT_TYPES as readonly string[]).includes(opts.input_type)) {
+    throw new CliUsageError(`--input_type must be one of ${INPUT_TYPES.join(', ')}; got "${opts.input_type}"`);
+  }
+  const fileBytes = opts.file_path !== undefined ? await readLocalFile(opts.file_path) : undefined;
+  let type = opts.input_type as InputType | undefined;
+  if (!type) {
+    type = opts.bytes !== undefined ? 'text' : fileBytes ? sniffInputType(fileBytes) : inputTypeFromName(opts.url!);
+    if (!type) throw new CliUsageError('cannot tell the input type: give --input_type text, image, video or audio');
+  }
+  const input =
+    opts.url !== undefined
+      ? inputFromUrl(opts.url, type, opts.input_id)
+      : inputFromBytes(fileBytes ?? Buffer.from(opts.bytes!, 'utf8'), type, opts.input_id);
+
+  const session = await openSession(env);
+  try {
+    const client = new V2Client(session.transport, session.pat);
+    const userId = session.userId ?? (await client.getMe()).user.id;
+    const res = await client.postInputs(userId, opts.app_id ?? DEFAULT_INPUT_APP, [input]);
+    process.stdout.write(`${res.inputs[0]?.id ?? ''}\n`);
+  } finally {
+    await session.close();
+  }
+}

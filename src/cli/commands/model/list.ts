@@ -1,0 +1,36 @@
+import { V2Client } from '../../../sdk/client.js';
+import { openSession } from '../../connect.js';
+import { CliUsageError } from '../../errors.js';
+import { table } from '../../render/table.js';
+
+export interface ListOptions {
+  user_id?: string;
+  app_id?: string;
+  output?: string;
+}
+
+export async function run(opts: ListOptions, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const output = opts.output ?? 'text';
+  if (output !== 'text' && output !== 'json') throw new CliUsageError(`--output must be text or json; got "${output}"`);
+  if ((opts.user_id === undefined) !== (opts.app_id === undefined)) {
+    throw new CliUsageError('--user_id and --app_id go together (or give neither to list every model you can use)');
+  }
+  const session = await openSession(env);
+  try {
+    const client = new V2Client(session.transport, session.pat);
+    const filter = opts.user_id && opts.app_id ? { userId: opts.user_id, appId: opts.app_id } : {};
+    const res = await client.listModels(filter);
+    if (output === 'json') {
+      process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
+      return;
+    }
+    const rows = res.models.map((m) => [
+      `https://clarifai.com/${m.user_id}/${m.app_id}/models/${m.id}`,
+      m.model_type_id ?? '',
+      m.visibility?.gettable === 50 ? 'public' : 'private',
+    ]);
+    process.stdout.write(rows.length === 0 ? 'no models\n' : `${table(['model_url', 'type', 'visibility'], rows)}\n`);
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,32 @@
+import { SibylError } from '../core/errors.js';
+import { ApiError, ConnectionError, UsageError } from '../sdk/errors.js';
+
+/** A wrong flag, combination or local file: the user can fix the command line. Exit code 2. */
+export class CliUsageError extends Error {}
+
+export const EXIT_OK = 0;
+export const EXIT_SERVICE = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * The one place errors become a line on stderr and an exit code: 2 for usage and input errors,
+ * 1 for service and network errors. Stack traces only with SIBYL_DEBUG=1.
+ */
+export function describeError(err: unknown): { line: string; exitCode: number } {
+  if (err instanceof CliUsageError || err instanceof UsageError) return { line: `error: ${err.message}`, exitCode: EXIT_USAGE };
+  if (err instanceof ConnectionError) {
+    return { line: `error: ${err.description}: ${err.details ?? ''}`.trimEnd(), exitCode: EXIT_SERVICE };
+  }
+  if (err instanceof ApiError) {
+    const req = err.reqId ? ` (req_id ${err.reqId})` : '';
+    const text = err.details ? `${err.description}: ${err.details}` : err.description;
+    const code = err.httpStatus === 400 ? EXIT_USAGE : EXIT_SERVICE;
+    return { line: `error: ${text} [${err.code}]${req}`, exitCode: code };
+  }
+  if (err instanceof SibylError) {
+    // thrown locally by shared validation (a bad model URL, bad output_config)
+    return { line: `error: ${err.message}`, exitCode: err.code >= 20000 || err.code === 11102 ? EXIT_USAGE : EXIT_SERVICE };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { line: `error: ${message}`, exitCode: EXIT_SERVICE };
+}

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import { rewriteAliases } from './argv.js';
+import { describeError, EXIT_USAGE } from './errors.js';
+import { buildProgram } from './program.js';
+
+/** The `clarifai` entry point: parse, run, and turn any error into one line and an exit code. */
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+  const program = buildProgram(env, version());
+  program.exitOverride();
+  for (const cmd of allCommands(program)) cmd.exitOverride();
+  try {
+    await program.parseAsync(rewriteAliases(argv.slice(2)), { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (or the help)
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    const { line, exitCode } = describeError(err);
+    process.stderr.write(`${line}\n`);
+    if (env.SIBYL_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return exitCode;
+  }
+}
+
+function allCommands(cmd: import('commander').Command): import('commander').Command[] {
+  return [cmd, ...cmd.commands.flatMap(allCommands)];
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Clarifai v2 REST JSON, as it appears on the wire: field names stay snake_case so that
+ * documentation examples paste unchanged. Only the fields Sibyl reads or writes are typed;
+ * clarifai-grpc's resources.proto is the full reference.
+ */
+
+export interface Status {
+  code: number;
+  description: string;
+  details?: string;
+  req_id?: string;
+}
+
+export interface Concept {
+  id: string;
+  name: string;
+  value: number;
+  app_id?: string;
+}
+
+export interface BoundingBox {
+  top_row: number;
+  left_col: number;
+  bottom_row: number;
+  right_col: number;
+}
+
+export interface Region {
+  id: string;
+  region_info: { bounding_box: BoundingBox };
+  data: { concepts: Concept[] };
+  value?: number;
+}
+
+export interface Media {
+  url?: string;
+  base64?: string;
+  raw?: string;
+}
+
+export interface Embedding {
+  vector: number[];
+  num_dimensions: number;
+}
+
+export type InputType = 'text' | 'image' | 'video' | 'audio';
+export const INPUT_TYPES: readonly InputType[] = ['text', 'image', 'video', 'audio'];
+
+export interface Data {
+  image?: Media;
+  video?: Media;
+  audio?: Media;
+  text?: Media;
+  concepts?: Concept[];
+  regions?: Region[];
+  embeddings?: Embedding[];
+  frames?: unknown[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface Input {
+  id?: string;
+  data: Data;
+  created_at?: string;
+  status?: Status;
+}
+
+export interface SelectConcept {
+  id?: string;
+  name?: string;
+}
+
+export interface OutputConfig {
+  max_concepts?: number;
+  min_value?: number;
+  select_concepts?: SelectConcept[];
+  sample_ms?: number;
+}
+
+export type InferenceParams = Record<string, unknown>;
+
+export interface OutputInfo {
+  output_config?: OutputConfig;
+  params?: InferenceParams;
+  data?: Data;
+  message?: string;
+}
+
+export interface ModelVersion {
+  id: string;
+  created_at?: string;
+  status?: Status;
+  output_info?: OutputInfo;
+}
+
+export interface WireModel {
+  id: string;
+  name?: string;
+  user_id?: string;
+  app_id?: string;
+  model_type_id?: string;
+  description?: string;
+  created_at?: string;
+  modified_at?: string;
+  visibility?: { gettable: number };
+  output_info?: OutputInfo;
+  model_version?: ModelVersion;
+  metadata?: Record<string, unknown>;
+}
+
+export interface RunnerSelector {
+  deployment?: { id: string; user_id?: string };
+  nodepool?: { id: string; compute_cluster?: { id: string; user_id?: string } };
+}
+
+export interface PostModelOutputsRequest {
+  inputs: Input[];
+  model?: {
+    model_version?: { id?: string; output_info?: OutputInfo };
+    output_info?: OutputInfo;
+  };
+  runner_selector?: RunnerSelector;
+}
+
+export interface Output {
+  id: string;
+  status: Status;
+  created_at: string;
+  model?: WireModel;
+  input?: Input;
+  data: Data;
+}
+
+export interface MultiOutputResponse {
+  status: Status;
+  outputs: Output[];
+}
+
+export interface User {
+  id: string;
+  created_at?: string;
+  full_name?: string;
+}
+
+export interface SingleUserResponse {
+  status: Status;
+  user: User;
+}
+
+export interface SingleModelResponse {
+  status: Status;
+  model: WireModel;
+}
+
+export interface MultiModelResponse {
+  status: Status;
+  models: WireModel[];
+}
+
+export interface PostInputsRequest {
+  inputs: Input[];
+}
+
+export interface MultiInputResponse {
+  status: Status;
+  inputs: Input[];
+}
+
+export interface SingleInputResponse {
+  status: Status;
+  input: Input;
+}
+
+export interface BaseResponse {
+  status: Status;
+}
+
+/** Visibility values as Clarifai encodes them: 10 private, 50 public. */
+export const Visibility = { PRIVATE: 10, PUBLIC: 50 } as const;
+
+/** At most this many inputs per predict or upload request. */
+export const MAX_INPUTS_PER_REQUEST = 128;

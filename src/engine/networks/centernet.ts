@@ -1,0 +1,173 @@
+import path from 'node:path';
+import sharp from 'sharp';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import { COCO_LABELS } from '../models/coco-labels.js';
+import { packageDir } from '../runtimes/package-dir.js';
+import { loadGraphModelFromFiles, tf } from '../runtimes/tfjs-wasm.js';
+import { SerialQueue } from '../serial.js';
+import type { DecodedImage } from '../types.js';
+import {
+  DEFAULT_IOU_THRESHOLD,
+  MAX_DETECTIONS,
+  SCORE_FLOOR,
+  type DetectOptions,
+  type Detection,
+} from './detection.js';
+import { nmsPerClass, type Box } from './nms.js';
+
+/**
+ * CenterNet (MobileNetV3 backbone, COCO-80) from @vladmandic/human's model folder. Only the
+ * weights are used; pre- and post-processing are ours. Facts about this graph: input
+ * 'tower_0/images' is [1,512,512,3] float32 in 0..255 (not 0..1); output 'tower_0/detections' is
+ * [1,100,6], each row x1, y1, x2, y2 (input pixels), score, class index (0-based COCO-80).
+ */
+const SIZE = 512;
+const INPUT = 'tower_0/images';
+const OUTPUT = 'tower_0/detections';
+const ROW = 6;
+
+export interface CenterNetLease {
+  detect(image: DecodedImage, options?: DetectOptions): Promise<Detection[]>;
+  /** Gives the network back; the last lease to go frees its weights. Safe to call twice. */
+  release(): Promise<void>;
+}
+
+class Network {
+  // The wasm backend is single-threaded: queue executions so one is in flight at a time.
+  private readonly queue = new SerialQueue();
+  private disposed = false;
+
+  constructor(private readonly model: GraphModel) {}
+
+  async detect(image: DecodedImage, options: DetectOptions = {}): Promise<Detection[]> {
+    // Resizing happens before queuing: sharp runs on its own threads, in parallel with inference.
+    const pixels = await resizeForInput(image);
+    const rows = await this.queue.run(() => this.execute(pixels));
+    return toDetections(rows, options);
+  }
+
+  private async execute(pixels: Uint8Array): Promise<Float32Array> {
+    if (this.disposed) throw new Error('the CenterNet network was unloaded');
+    const output = tf.tidy(() => {
+      const input = tf.tensor4d(Float32Array.from(pixels), [1, SIZE, SIZE, 3]);
+      return this.model.execute({ [INPUT]: input }, OUTPUT) as tf.Tensor;
+    });
+    try {
+      return (await output.data()) as Float32Array;
+    } finally {
+      output.dispose();
+    }
+  }
+
+  /** The first execution compiles kernels and is ~2x slower; doing it at load keeps predicts even. */
+  warmUp(): Promise<Float32Array> {
+    return this.queue.run(() => this.execute(new Uint8Array(SIZE * SIZE * 3)));
+  }
+
+  dispose(): Promise<void> {
+    // Queued behind any detection in flight, so weights are never freed under a running graph.
+    return this.queue.run(() => {
+      this.disposed = true;
+      this.model.dispose();
+    });
+  }
+}
+
+async function resizeForInput(image: DecodedImage): Promise<Uint8Array> {
+  // 'fill' stretches to 512x512 without padding, so output boxes divided by 512 are already
+  // fractions of the original width and height.
+  const data = await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(SIZE, SIZE, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function toDetections(rows: Float32Array, options: DetectOptions): Detection[] {
+  const found: Detection[] = [];
+  for (let i = 0; i + ROW <= rows.length; i += ROW) {
+    const score = rows[i + 4] ?? 0;
+    const classIndex = Math.round(rows[i + 5] ?? -1);
+    const label = COCO_LABELS[classIndex];
+    if (!(score >= SCORE_FLOOR) || label === undefined) continue;
+    const box: Box = {
+      left: fraction(rows[i]),
+      top: fraction(rows[i + 1]),
+      right: fraction(rows[i + 2]),
+      bottom: fraction(rows[i + 3]),
+    };
+    // Boxes wholly outside the image collapse to nothing once clamped.
+    if (box.bottom <= box.top || box.right <= box.left) continue;
+    found.push({ classIndex, label, score, box });
+  }
+  const kept = nmsPerClass(found, options.iouThreshold ?? DEFAULT_IOU_THRESHOLD);
+  return kept.slice(0, options.maxDetections ?? MAX_DETECTIONS);
+}
+
+function fraction(pixels: number | undefined): number {
+  return Math.min(1, Math.max(0, (pixels ?? 0) / SIZE));
+}
+
+async function loadNetwork(): Promise<Network> {
+  const dir = path.join(packageDir('@vladmandic/human'), 'models');
+  const model = await loadGraphModelFromFiles(path.join(dir, 'centernet.json'));
+  const network = new Network(model);
+  try {
+    await network.warmUp();
+  } catch (error) {
+    await network.dispose();
+    throw error;
+  }
+  loads += 1;
+  return network;
+}
+
+interface Shared {
+  network: Promise<Network>;
+  users: number;
+}
+
+let shared: Shared | undefined;
+let loads = 0;
+
+/**
+ * Borrows the process-wide CenterNet, loading it on first use. Both COCO models lease it, so its
+ * weights are read once however many models or engines use it; concurrent first calls share one
+ * load, and a failed load is forgotten so the next call retries.
+ */
+export async function acquireCenterNet(): Promise<CenterNetLease> {
+  if (!shared) {
+    const entry: Shared = { network: loadNetwork(), users: 0 };
+    entry.network.catch(() => {
+      if (shared === entry) shared = undefined;
+    });
+    shared = entry;
+  }
+  const entry = shared;
+  entry.users += 1;
+  let network: Network;
+  try {
+    network = await entry.network;
+  } catch (error) {
+    entry.users -= 1;
+    throw error;
+  }
+  let released = false;
+  return {
+    detect: (image, options) =>
+      released ? Promise.reject(new Error('this CenterNet lease was released')) : network.detect(image, options),
+    release: async () => {
+      if (released) return;
+      released = true;
+      entry.users -= 1;
+      if (entry.users > 0) return;
+      if (shared === entry) shared = undefined;
+      await network.dispose();
+    },
+  };
+}
+
+/** How many times the weights were loaded in this process and how many leases hold them now. */
+export function centerNetStats(): { loads: number; users: number } {
+  return { loads, users: shared?.users ?? 0 };
+}

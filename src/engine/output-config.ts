@@ -1,0 +1,112 @@
+import type { Concept, Data, OutputConfig, Region } from '../core/wire.js';
+import { describe, kindOf, modelArgumentError } from './params.js';
+
+/** What Clarifai returns when max_concepts is absent or 0. */
+export const DEFAULT_MAX_CONCEPTS = 20;
+
+const ALLOWED_KEYS = ['max_concepts', 'min_value', 'select_concepts', 'sample_ms'] as const;
+
+/** An output_config checked once per request and reduced to what filtering needs. */
+export interface ResolvedOutputConfig {
+  maxConcepts: number;
+  minValue: number;
+  /** Ids and names to keep; absent means keep every concept. */
+  select?: ReadonlySet<string>;
+  sampleMs?: number;
+}
+
+/**
+ * Validates an output_config from the wire (so typed loosely: JSON may carry anything). Unknown
+ * keys are refused with the list of known ones, because a misspelt `max_concept` would otherwise
+ * be ignored without a word. `null` values count as absent.
+ */
+export function resolveOutputConfig(cfg: unknown): ResolvedOutputConfig {
+  if (cfg === undefined || cfg === null) return { maxConcepts: DEFAULT_MAX_CONCEPTS, minValue: 0 };
+  if (typeof cfg !== 'object' || Array.isArray(cfg)) {
+    throw modelArgumentError(`output_config must be a JSON object, got ${kindOf(cfg)}`);
+  }
+  const fields = cfg as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!(ALLOWED_KEYS as readonly string[]).includes(key)) {
+      throw modelArgumentError(`output_config has no field "${key}"; allowed: ${ALLOWED_KEYS.join(', ')}`);
+    }
+  }
+  const maxConcepts = checkNumber('max_concepts', fields.max_concepts, { type: 'integer', min: 0 });
+  const minValue = checkNumber('min_value', fields.min_value, { type: 'number', min: 0, max: 1 });
+  const sampleMs = checkNumber('sample_ms', fields.sample_ms, { type: 'integer', min: 0 });
+  const resolved: ResolvedOutputConfig = {
+    maxConcepts: maxConcepts || DEFAULT_MAX_CONCEPTS,
+    minValue: minValue ?? 0,
+  };
+  const select = checkSelect(fields.select_concepts);
+  if (select) resolved.select = select;
+  if (sampleMs !== undefined) resolved.sampleMs = sampleMs;
+  return resolved;
+}
+
+function checkNumber(
+  field: string,
+  value: unknown,
+  spec: { type: 'integer' | 'number'; min?: number; max?: number },
+): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (spec.type === 'number' || Number.isInteger(value)) &&
+    (spec.min === undefined || value >= spec.min) &&
+    (spec.max === undefined || value <= spec.max);
+  if (!ok) {
+    const allowed = describe({ ...spec, description: field });
+    throw modelArgumentError(`output_config.${field} must be ${allowed}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function checkSelect(value: unknown): ReadonlySet<string> | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) {
+    throw modelArgumentError(`output_config.select_concepts must be a list of {"id"} or {"name"}, got ${kindOf(value)}`);
+  }
+  const keys = new Set<string>();
+  value.forEach((item: unknown, i) => {
+    const { id, name } = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const given = [id, name].filter((v): v is string => typeof v === 'string' && v !== '');
+    if (given.length === 0) {
+      throw modelArgumentError(`output_config.select_concepts[${i}] must have a non-empty "id" or "name"`);
+    }
+    for (const key of given) keys.add(key);
+  });
+  return keys;
+}
+
+/**
+ * Applies an output_config to one input's data: keeps only selected concepts (matched by id or
+ * by name, so `{name: "traffic light"}` and `{id: "traffic-light"}` both work), drops those under
+ * min_value, sorts best first and keeps max_concepts. The same rules apply to each region's
+ * concepts, and a region left without any concept is dropped. The input is not modified.
+ */
+export function applyOutputConfig(data: Data, cfg: OutputConfig | undefined): Data {
+  return applyResolvedOutputConfig(data, resolveOutputConfig(cfg));
+}
+
+/** As applyOutputConfig, with a config already resolved (the engine resolves once per request). */
+export function applyResolvedOutputConfig(data: Data, resolved: ResolvedOutputConfig): Data {
+  const out: Data = { ...data };
+  if (data.concepts) out.concepts = filterConcepts(data.concepts, resolved);
+  if (data.regions) {
+    out.regions = data.regions.flatMap((region): Region[] => {
+      const concepts = filterConcepts(region.data.concepts, resolved);
+      return concepts.length > 0 ? [{ ...region, data: { ...region.data, concepts } }] : [];
+    });
+  }
+  return out;
+}
+
+function filterConcepts(concepts: readonly Concept[], cfg: ResolvedOutputConfig): Concept[] {
+  return concepts
+    .filter((c) => !cfg.select || cfg.select.has(c.id) || cfg.select.has(c.name))
+    .filter((c) => c.value >= cfg.minValue)
+    .sort((a, b) => b.value - a.value)
+    .slice(0, cfg.maxConcepts);
+}

@@ -1,0 +1,58 @@
+import type { Data, InferenceParams, InputType, OutputConfig } from '../core/wire.js';
+
+/** What the engine is given per input: media already fetched to bytes by the caller. */
+export type EngineInput =
+  | { type: 'text'; text: string }
+  | { type: 'image' | 'audio' | 'video'; bytes: Uint8Array };
+
+/** An image decoded to packed 8-bit RGB, row-major. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+/** What a model's `predict` hook receives for each input, by the model's input type. */
+export type DecodedInput = { type: 'text'; text: string } | { type: 'image'; image: DecodedImage };
+
+/** One allowed inference parameter. */
+export interface ParamSpec {
+  type: 'number' | 'integer' | 'string' | 'boolean';
+  description: string;
+  default?: number | string | boolean;
+  min?: number;
+  max?: number;
+  enum?: readonly string[];
+}
+
+/** A model once loaded: the runtime holds its weights until `unload`. */
+export interface LoadedModel {
+  /** Turns a batch of decoded inputs into v2 `data`, one per input, in order. */
+  predict(batch: DecodedInput[], params: InferenceParams): Promise<Data[]>;
+  unload(): Promise<void>;
+}
+
+/**
+ * A built-in model: one file in engine/models/ plus one line in the registry table.
+ * The engine owns loading once, decoding media, validating params and applying output_config.
+ */
+export interface ModelDefinition {
+  id: string;
+  userId: string;
+  appId: string;
+  /** Fixed, so a model's version id is the same on every machine and every start. */
+  versionId: string;
+  name: string;
+  modelTypeId: string;
+  description: string;
+  inputType: InputType;
+  params: Readonly<Record<string, ParamSpec>>;
+  /** The concept names the model can output, when it has a fixed label set. */
+  concepts?: readonly string[];
+  load(): Promise<LoadedModel>;
+}
+
+export interface PredictOptions {
+  params?: InferenceParams;
+  outputConfig?: OutputConfig;
+}

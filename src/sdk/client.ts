@@ -1,0 +1,95 @@
+import { StatusCode } from '../core/status.js';
+import type {
+  Input,
+  MultiInputResponse,
+  MultiModelResponse,
+  MultiOutputResponse,
+  PostModelOutputsRequest,
+  SingleInputResponse,
+  SingleModelResponse,
+  SingleUserResponse,
+} from '../core/wire.js';
+import type { ModelRef } from '../core/urls.js';
+import { ApiError, ConnectionError } from './errors.js';
+import type { Transport, TransportRequest } from './transport.js';
+
+const OK = new Set<number>([StatusCode.SUCCESS, StatusCode.MIXED_STATUS]);
+
+/**
+ * A thin typed client for the v2 routes Sibyl uses. Every call goes through `call`, which is the
+ * one place a non-success answer becomes an ApiError carrying code, description and req_id.
+ */
+export class V2Client {
+  readonly transport: Transport;
+  private readonly pat: string | undefined;
+
+  constructor(transport: Transport, pat?: string) {
+    this.transport = transport;
+    this.pat = pat;
+  }
+
+  async call<T>(method: TransportRequest['method'], path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.pat) headers.authorization = `Key ${this.pat}`;
+    const req: TransportRequest = { method, path, headers, body };
+    if (signal) req.signal = signal;
+    const res = await this.transport.request(req);
+    const status = (res.body as { status?: { code?: unknown } } | undefined)?.status;
+    if (!status || typeof status.code !== 'number') {
+      const snippet = (res.text ?? '').replace(/\s+/g, ' ').slice(0, 120);
+      throw new ConnectionError(
+        this.transport.description,
+        `answered HTTP ${res.status} without a v2 status${snippet ? ` (${snippet})` : ''}; is this a Clarifai v2 API?`,
+      );
+    }
+    const s = status as { code: number; description?: string; details?: string; req_id?: string };
+    if (!OK.has(s.code) || res.status >= 400) {
+      throw new ApiError({
+        httpStatus: res.status,
+        code: s.code,
+        description: s.description ?? 'request failed',
+        ...(s.details ? { details: s.details } : {}),
+        ...(s.req_id ? { reqId: s.req_id } : {}),
+      });
+    }
+    return res.body as T;
+  }
+
+  postModelOutputs(ref: ModelRef, body: PostModelOutputsRequest, signal?: AbortSignal): Promise<MultiOutputResponse> {
+    return this.call('POST', `${modelPath(ref)}/outputs`, body, signal);
+  }
+
+  getModel(ref: ModelRef): Promise<SingleModelResponse> {
+    return this.call('GET', modelPath(ref));
+  }
+
+  listModels(filter: { userId?: string; appId?: string; page?: number; perPage?: number } = {}): Promise<MultiModelResponse> {
+    const base = filter.userId && filter.appId ? `/v2/users/${seg(filter.userId)}/apps/${seg(filter.appId)}/models` : '/v2/models';
+    const query = new URLSearchParams();
+    if (filter.page) query.set('page', String(filter.page));
+    if (filter.perPage) query.set('per_page', String(filter.perPage));
+    const q = query.toString();
+    return this.call('GET', q ? `${base}?${q}` : base);
+  }
+
+  getMe(): Promise<SingleUserResponse> {
+    return this.call('GET', '/v2/users/me');
+  }
+
+  postInputs(userId: string, appId: string, inputs: Input[]): Promise<MultiInputResponse> {
+    return this.call('POST', `/v2/users/${seg(userId)}/apps/${seg(appId)}/inputs`, { inputs });
+  }
+
+  getInput(userId: string, appId: string, inputId: string): Promise<SingleInputResponse> {
+    return this.call('GET', `/v2/users/${seg(userId)}/apps/${seg(appId)}/inputs/${seg(inputId)}`);
+  }
+}
+
+function seg(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function modelPath(ref: ModelRef): string {
+  const base = `/v2/users/${seg(ref.userId)}/apps/${seg(ref.appId)}/models/${seg(ref.modelId)}`;
+  return ref.versionId ? `${base}/versions/${seg(ref.versionId)}` : base;
+}

@@ -1,0 +1,14 @@
+export { Model } from './model.js';
+export type { ModelOptions, PredictCommon, RunnerOptions } from './model.js';
+export { runnerSelector } from './model.js';
+export { V2Client } from './client.js';
+export { HttpTransport } from './transport.js';
+export type { Transport, TransportRequest, TransportResponse } from './transport.js';
+export { ApiError, ConnectionError, UsageError } from './errors.js';
+export { resolveAuthConfig, normaliseBase, DEFAULT_BASE } from './auth.js';
+export type { AuthConfig } from './auth.js';
+export { inputFromBytes, inputFromUrl, checkInputType } from './inputs.js';
+export { parseModelUrl } from '../core/urls.js';
+export { SibylError } from '../core/errors.js';
+export { StatusCode } from '../core/status.js';
+export type * from '../core/wire.js';

@@ -1,0 +1,24 @@
+import type { Input, InputType } from '../core/wire.js';
+import { INPUT_TYPES } from '../core/wire.js';
+import { UsageError } from './errors.js';
+
+/** Checks an input type given by a caller, naming the allowed ones. */
+export function checkInputType(inputType: unknown): InputType {
+  if (typeof inputType === 'string' && (INPUT_TYPES as readonly string[]).includes(inputType)) {
+    return inputType as InputType;
+  }
+  throw new UsageError(`input type must be one of ${INPUT_TYPES.join(', ')}; got ${JSON.stringify(inputType)}`);
+}
+
+/** An input from raw bytes: text is sent as `text.raw` (UTF-8), media as base64, as Clarifai's SDKs do. */
+export function inputFromBytes(bytes: Uint8Array, inputType: InputType, id?: string): Input {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = inputType === 'text' ? { text: { raw: buf.toString('utf8') } } : { [inputType]: { base64: buf.toString('base64') } };
+  return id ? { id, data } : { data };
+}
+
+/** An input the server fetches from a URL. */
+export function inputFromUrl(url: string, inputType: InputType, id?: string): Input {
+  const data = { [inputType]: { url } };
+  return id ? { id, data } : { data };
+}

@@ -1,0 +1,90 @@
+import { ConnectionError } from './errors.js';
+
+export interface TransportRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path and query, starting with /v2/. */
+  path: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+export interface TransportResponse {
+  status: number;
+  /** Parsed JSON, or undefined when the body was empty or not JSON. */
+  body: unknown;
+  /** The raw body text when it was not JSON, for error messages. */
+  text?: string;
+}
+
+/**
+ * How the SDK reaches a v2 API. The SDK ships the HTTP transport; the embedded transport (the
+ * server app in-process) lives in src/embedded so the SDK installs without models or a database.
+ */
+export interface Transport {
+  /** Where requests go, for messages ("http://127.0.0.1:8080", "embedded engine at ~/.local/share/sibyl"). */
+  readonly description: string;
+  request(req: TransportRequest): Promise<TransportResponse>;
+  close?(): Promise<void>;
+}
+
+export interface HttpTransportOptions {
+  /** Per-request limit in milliseconds (model loading on a cold server can take a while). */
+  timeoutMs?: number;
+}
+
+/** The JSON that api.clarifai.com speaks, over fetch. */
+export class HttpTransport implements Transport {
+  readonly description: string;
+  private readonly base: string;
+  private readonly timeoutMs: number;
+
+  constructor(base: string, options: HttpTransportOptions = {}) {
+    this.base = base.replace(/\/+$/, '');
+    this.description = this.base;
+    this.timeoutMs = options.timeoutMs ?? 300_000;
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    const signals = [AbortSignal.timeout(this.timeoutMs), ...(req.signal ? [req.signal] : [])];
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    if (req.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(this.base + req.path, {
+        method: req.method,
+        headers,
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        signal: AbortSignal.any(signals),
+      });
+    } catch (err) {
+      throw new ConnectionError(this.base, describeFetchError(err, this.timeoutMs), { cause: err });
+    }
+    const text = await res.text();
+    try {
+      return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined };
+    } catch {
+      return { status: res.status, body: undefined, text };
+    }
+  }
+}
+
+function describeFetchError(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+    return err.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : 'request aborted';
+  }
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ECONNRESET: 'connection reset',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    CERT_HAS_EXPIRED: 'TLS certificate has expired',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
+  };
+  if (cause?.code && known[cause.code]) return known[cause.code]!;
+  return cause?.message ?? (err instanceof Error ? err.message : String(err));
+}

@@ -1,0 +1,79 @@
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { newId } from '../core/ids.js';
+import type { Engine } from '../engine/index.js';
+import type { Store } from '../store/index.js';
+import { toErrorReply } from './errors.js';
+import { registerInputRoutes } from './routes/v2/inputs.js';
+import { registerModelRoutes } from './routes/v2/models.js';
+import { registerPredictRoutes } from './routes/v2/predict.js';
+import { registerUserRoutes } from './routes/v2/users.js';
+import { authenticate } from './services/auth.js';
+import type { ServiceContext, ServiceOptions } from './services/context.js';
+import { DEFAULT_SERVICE_OPTIONS } from './services/context.js';
+
+export interface AppOptions {
+  store: Store;
+  engine: Engine;
+  service?: Partial<ServiceOptions>;
+  /**
+   * Requests without an Authorization header act as this user. Only the embedded transport sets
+   * it: its app is never bound to a port, so only the local process can reach it.
+   */
+  localUserId?: string;
+  /** Largest request body in bytes (base64 images inflate by a third). */
+  bodyLimit?: number;
+  /** Where unexpected errors are reported; defaults to stderr. */
+  logError?: (err: unknown, reqId: string) => void;
+}
+
+const PUBLIC_PATHS = new Set(['/health', '/v2/healthz']);
+
+/** Builds the v2 REST app (not listening). Routes are thin; the work is in services/. */
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const ctx: ServiceContext = {
+    store: opts.store,
+    engine: opts.engine,
+    options: { ...DEFAULT_SERVICE_OPTIONS, ...opts.service },
+  };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
+    genReqId: () => newId(),
+    // Clarifai ids may contain dots; keep routing exact.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const logError = opts.logError ?? ((err, reqId) => console.error(`[${reqId}]`, err));
+
+  app.addHook('onRequest', async (req) => {
+    const path = req.url.split('?')[0]!;
+    if (PUBLIC_PATHS.has(path)) return;
+    const header = req.headers.authorization;
+    if (opts.localUserId !== undefined && header === undefined) {
+      req.caller = { userId: opts.localUserId };
+      return;
+    }
+    req.caller = await authenticate(ctx, header);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const out = toErrorReply(err, req.id);
+    if (out.httpStatus >= 500 && out.status.code !== 21313) logError(err, req.id);
+    if (out.retryAfterSeconds !== undefined) void reply.header('retry-after', String(out.retryAfterSeconds));
+    void reply.code(out.httpStatus).send({ status: out.status });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({
+      status: { code: 11102, description: 'Invalid request', details: `no route ${req.method} ${req.url.split('?')[0]}`, req_id: req.id },
+    });
+  });
+
+  const health = async () => ({ status: { code: 10000, description: 'Ok' } });
+  app.get('/health', health);
+  app.get('/v2/healthz', health);
+  registerUserRoutes(app, ctx);
+  registerModelRoutes(app, ctx);
+  registerPredictRoutes(app, ctx);
+  registerInputRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,84 @@
+import { AuthError, InvalidArgumentError, LimitError, NotFoundError, PredictionError, SibylError } from '../core/errors.js';
+import { StatusCode } from '../core/status.js';
+import type { Status } from '../core/wire.js';
+
+export interface ErrorReply {
+  httpStatus: number;
+  status: Status;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The one place an error becomes a v2 `status` and an HTTP status. Unknown errors are answered
+ * as an internal error without their message (it may hold paths or secrets) and are logged.
+ */
+export function toErrorReply(err: unknown, reqId: string): ErrorReply {
+  if (err instanceof SibylError) {
+    const status: Status = { code: err.code, description: err.description, req_id: reqId };
+    if (err.details) status.details = err.details;
+    return { httpStatus: httpStatusFor(err), status, ...retryAfter(err) };
+  }
+  const fastifyCode = (err as { code?: string; statusCode?: number }).code;
+  if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return reply(413, StatusCode.REQUEST_TOO_LARGE, 'Request too large', 'the request body exceeds the server limit', reqId);
+  }
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && /JSON/.test(err.message))) {
+    return reply(400, StatusCode.CONN_BAD_REQUEST_FORMAT, 'Bad request format', 'the body is not valid JSON', reqId);
+  }
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return reply(400, StatusCode.CONN_BAD_REQUEST_FORMAT, 'Bad request format', 'send a JSON body with content-type application/json', reqId);
+  }
+  const code = (err as { statusCode?: number }).statusCode;
+  if (typeof code === 'number' && code >= 400 && code < 500) {
+    return reply(code, StatusCode.CONN_INVALID_REQUEST, 'Invalid request', (err as Error).message, reqId);
+  }
+  return reply(500, StatusCode.INTERNAL_ERROR, 'Internal error', undefined, reqId);
+}
+
+function httpStatusFor(err: SibylError): number {
+  if (err instanceof AuthError) return 401;
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof InvalidArgumentError) return 400;
+  if (err instanceof PredictionError) return 500;
+  if (err instanceof LimitError) return err.code === StatusCode.REQUEST_TOO_LARGE ? 413 : 429;
+  switch (err.code) {
+    case StatusCode.CONN_KEY_INVALID:
+    case StatusCode.CONN_KEY_NOT_FOUND:
+      return 401;
+    case StatusCode.CONN_INSUFFICIENT_SCOPES:
+    case StatusCode.MODEL_PERMISSION_DENIED:
+      return 403;
+    case StatusCode.MODEL_DOES_NOT_EXIST:
+    case StatusCode.INPUT_DOES_NOT_EXIST:
+    case StatusCode.RESOURCE_DOES_NOT_EXIST:
+    case StatusCode.USER_DOES_NOT_EXIST:
+    case StatusCode.APP_DOES_NOT_EXIST:
+      return 404;
+    case StatusCode.INPUT_ALREADY_EXISTS:
+      return 409;
+    case StatusCode.MODEL_BUSY_PLEASE_RETRY:
+      return 429;
+    case StatusCode.MODEL_LOADING:
+    case StatusCode.MODEL_DEPLOYING:
+    case StatusCode.TRY_AGAIN:
+      return 503;
+    case StatusCode.INPUT_CONNECTION_FAILED:
+      return 502;
+    case StatusCode.MODEL_PREDICTION_FAILED:
+    case StatusCode.INTERNAL_ERROR:
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+function retryAfter(err: SibylError): { retryAfterSeconds?: number } {
+  const busy: number[] = [StatusCode.MODEL_BUSY_PLEASE_RETRY, StatusCode.MODEL_LOADING, StatusCode.MODEL_DEPLOYING, StatusCode.TRY_AGAIN];
+  return busy.includes(err.code) ? { retryAfterSeconds: 1 } : {};
+}
+
+function reply(httpStatus: number, code: number, description: string, details: string | undefined, reqId: string): ErrorReply {
+  const status: Status = { code, description, req_id: reqId };
+  if (details) status.details = details;
+  return { httpStatus, status };
+}

@@ -1,0 +1,29 @@
+import type { Engine } from '../../engine/index.js';
+import type { Store } from '../../store/index.js';
+
+export interface ServiceOptions {
+  /** Let URL inputs reach loopback/private/link-local addresses (off for a listening server). */
+  allowPrivateUrls: boolean;
+  /** Largest URL input the server downloads. */
+  maxUrlBytes: number;
+  /** Whole-download limit for one URL input, redirects included. */
+  urlTimeoutMs: number;
+}
+
+/** Everything the service functions need; the REST routes and (later) gRPC handlers share one. */
+export interface ServiceContext {
+  store: Store;
+  engine: Engine;
+  options: ServiceOptions;
+}
+
+/** Who is calling, once authenticated. */
+export interface Caller {
+  userId: string;
+}
+
+export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
+  allowPrivateUrls: false,
+  maxUrlBytes: 20 * 1024 * 1024,
+  urlTimeoutMs: 15_000,
+};

@@ -1,0 +1,83 @@
+import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
+import { isValidId } from '../../core/ids.js';
+import { StatusCode } from '../../core/status.js';
+import type { Input, MultiInputResponse, SingleInputResponse } from '../../core/wire.js';
+import type { InputRecord } from '../../store/index.js';
+import type { Caller, ServiceContext } from './context.js';
+import { ok } from './reply.js';
+import { inputSource, parseInputs } from './request-shape.js';
+import { ownUserId } from './users.js';
+
+/** POST /v2/users/{user_id}/apps/{app_id}/inputs: stores inputs in the caller's own app. */
+export async function postInputs(
+  ctx: ServiceContext,
+  caller: Caller,
+  userId: string,
+  appId: string,
+  body: unknown,
+  reqId: string,
+): Promise<MultiInputResponse> {
+  const owner = ownUserId(caller, userId);
+  checkAppId(appId);
+  const inputs = parseInputs(body);
+  inputs.forEach((input, i) => {
+    inputSource(input, `inputs[${i}]`);
+    if (input.id !== undefined && !isValidId(input.id)) {
+      throw new InvalidArgumentError(
+        `inputs[${i}].id "${input.id}" is not a valid id: use letters, digits, "_", "-" or ".", at most 128 characters`,
+        StatusCode.INPUT_INVALID_ARGUMENT,
+      );
+    }
+  });
+  await ctx.store.apps.ensure(owner, appId);
+  const saved: Input[] = [];
+  for (const input of inputs) {
+    const rec = await ctx.store.inputs.create(owner, appId, input.id ? { id: input.id, data: input.data } : { data: input.data });
+    saved.push(toWireInput(rec));
+  }
+  return { status: ok(reqId), inputs: saved };
+}
+
+export async function getInput(
+  ctx: ServiceContext,
+  caller: Caller,
+  userId: string,
+  appId: string,
+  inputId: string,
+  reqId: string,
+): Promise<SingleInputResponse> {
+  const owner = ownUserId(caller, userId);
+  const rec = await ctx.store.inputs.get(owner, appId, inputId);
+  if (!rec) {
+    throw new NotFoundError(StatusCode.INPUT_DOES_NOT_EXIST, 'Input does not exist', `no input "${inputId}" in app "${appId}"`);
+  }
+  return { status: ok(reqId), input: toWireInput(rec) };
+}
+
+export async function listInputs(
+  ctx: ServiceContext,
+  caller: Caller,
+  userId: string,
+  appId: string,
+  page: { page: number; perPage: number },
+  reqId: string,
+): Promise<MultiInputResponse> {
+  const owner = ownUserId(caller, userId);
+  const recs = await ctx.store.inputs.list(owner, appId, page);
+  return { status: ok(reqId), inputs: recs.map(toWireInput) };
+}
+
+function checkAppId(appId: string): void {
+  if (!isValidId(appId)) {
+    throw new InvalidArgumentError(`app id "${appId}" is not valid: use letters, digits, "_", "-" or "."`);
+  }
+}
+
+function toWireInput(rec: InputRecord): Input {
+  return {
+    id: rec.id,
+    data: rec.data,
+    created_at: rec.createdAt,
+    status: { code: StatusCode.SUCCESS, description: 'Input successfully uploaded' },
+  };
+}

@@ -1,0 +1,85 @@
+import { NotFoundError, PredictionError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { StatusCode } from '../../core/status.js';
+import type { ModelRef } from '../../core/urls.js';
+import type { Input, MultiOutputResponse, Output, RunnerSelector } from '../../core/wire.js';
+import type { Caller, ServiceContext } from './context.js';
+import { toEngineInput } from './media.js';
+import { resolveModel, toWireModel } from './models.js';
+import { ok } from './reply.js';
+import { inputSource, isObject, parseInputs, parsePredictSettings } from './request-shape.js';
+
+/** POST .../models/{model_id}[/versions/{version_id}]/outputs */
+export async function predict(
+  ctx: ServiceContext,
+  caller: Caller,
+  ref: ModelRef,
+  body: unknown,
+  reqId: string,
+): Promise<MultiOutputResponse> {
+  const inputs = parseInputs(body);
+  const settings = parsePredictSettings(body as Record<string, unknown>);
+  if (settings.runnerSelector) checkRunnerSelector(settings.runnerSelector);
+  const target = ref.versionId || !settings.versionId ? ref : { ...ref, versionId: settings.versionId };
+  const { model, version } = await resolveModel(ctx, caller, target);
+
+  const def = ctx.engine.find(model.userId, model.appId, model.id);
+  if (!def) {
+    throw new PredictionError(`model ${model.userId}/${model.appId}/${model.id} has no runtime on this server`);
+  }
+  const sources = inputs.map((input, i) => inputSource(input, `inputs[${i}]`));
+  const engineInputs = await Promise.all(sources.map((src, i) => toEngineInput(ctx, src, `inputs[${i}]`)));
+  const opts: { params?: Record<string, unknown>; outputConfig?: Record<string, unknown> } = {};
+  if (settings.params) opts.params = settings.params;
+  if (settings.outputConfig) opts.outputConfig = settings.outputConfig as Record<string, unknown>;
+  const data = await ctx.engine.predict(def, engineInputs, opts);
+
+  const createdAt = new Date().toISOString();
+  const wireModel = toWireModel(model, version);
+  const outputs: Output[] = data.map((d, i) => ({
+    id: newId(),
+    status: { code: StatusCode.SUCCESS, description: 'Ok' },
+    created_at: createdAt,
+    model: wireModel,
+    input: echoInput(inputs[i]!),
+    data: d,
+  }));
+  return { status: ok(reqId), outputs };
+}
+
+/**
+ * Deployments, compute clusters and nodepools are not registered on this server yet, so any
+ * selector names something that does not exist: refuse it by name rather than ignore it.
+ */
+function checkRunnerSelector(sel: RunnerSelector): void {
+  if (isObject(sel.deployment)) {
+    throw new NotFoundError(
+      StatusCode.RESOURCE_DOES_NOT_EXIST,
+      'Deployment does not exist',
+      `deployment "${sel.deployment.id}" does not exist on this server (it has no deployments)`,
+    );
+  }
+  if (isObject(sel.nodepool)) {
+    const cluster = sel.nodepool.compute_cluster?.id;
+    throw new NotFoundError(
+      StatusCode.RESOURCE_DOES_NOT_EXIST,
+      'Nodepool does not exist',
+      `nodepool "${sel.nodepool.id}"${cluster ? ` in compute cluster "${cluster}"` : ''} does not exist on this server (it has no compute clusters)`,
+    );
+  }
+}
+
+/** The input as the caller sent it, without echoing bulky base64 back. */
+function echoInput(input: Input): Input {
+  const data: Input['data'] = {};
+  for (const [key, media] of Object.entries(input.data)) {
+    if (isObject(media) && typeof media.base64 === 'string') {
+      const rest = { ...media };
+      delete rest.base64;
+      (data as Record<string, unknown>)[key] = rest;
+    } else {
+      (data as Record<string, unknown>)[key] = media;
+    }
+  }
+  return { id: input.id ?? newId(), data };
+}

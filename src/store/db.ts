@@ -1,0 +1,76 @@
+import { Kysely, Migrator } from 'kysely';
+import { SibylError } from '../core/errors.js';
+import { StatusCode } from '../core/status.js';
+import { createDialect, type DialectKind, type StoreLocation } from './dialect.js';
+import { migrationProvider } from './migrations/index.js';
+import { AppsRepo } from './repos/apps.js';
+import type { RepoContext } from './repos/common.js';
+import { InputsRepo } from './repos/inputs.js';
+import { ModelsRepo } from './repos/models.js';
+import { PatsRepo } from './repos/pats.js';
+import { UsersRepo } from './repos/users.js';
+import type { Database } from './schema.js';
+
+export type StoreOptions = StoreLocation & {
+  /** Clock for timestamps (tests pass a fake one). Default: the real time. */
+  now?: () => Date;
+};
+
+export interface Store {
+  readonly kind: DialectKind;
+  readonly users: UsersRepo;
+  readonly pats: PatsRepo;
+  readonly apps: AppsRepo;
+  readonly models: ModelsRepo;
+  readonly inputs: InputsRepo;
+  /** Names of the migrations this open applied (empty when the schema was already current). */
+  readonly migrated: readonly string[];
+  /** The query builder, for tests and store-internal use; other layers go through the repos. */
+  readonly db: Kysely<Database>;
+  close(): Promise<void>;
+}
+
+async function migrate(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    throw new SibylError(
+      StatusCode.INTERNAL_ERROR,
+      'Database migration failed',
+      `${failed ? `${failed}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Opens (creating if needed) the store and brings its schema up to date before returning. */
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  const { dialect, kind } = createDialect(opts);
+  const db = new Kysely<Database>({ dialect });
+  let migrated: string[];
+  try {
+    migrated = await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const ctx: RepoContext = { db, now: opts.now ?? (() => new Date()) };
+  let closed = false;
+  return {
+    kind,
+    db,
+    migrated,
+    users: new UsersRepo(ctx),
+    pats: new PatsRepo(ctx),
+    apps: new AppsRepo(ctx),
+    models: new ModelsRepo(ctx),
+    inputs: new InputsRepo(ctx),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+export { openStore, type Store, type StoreOptions } from './db.js';
+export { DATABASE_FILE, type DialectKind, type StoreLocation } from './dialect.js';
+export type { PageOptions } from './repos/common.js';
+export type { UserRecord, NewUser, UsersRepo } from './repos/users.js';
+export {
+  PAT_PREFIX,
+  TOUCH_INTERVAL_MS,
+  looksLikePat,
+  type CreatedPat,
+  type PatInfo,
+  type PatsRepo,
+  type VerifiedPat,
+} from './repos/pats.js';
+export type { AppRecord, AppsRepo } from './repos/apps.js';
+export {
+  VERSION_READY,
+  type BuiltinModelSpec,
+  type ModelListFilter,
+  type ModelRecord,
+  type ModelVersionRecord,
+  type ModelWithVersion,
+  type ModelsRepo,
+  type NewModel,
+  type NewModelVersion,
+  type Visibility,
+} from './repos/models.js';
+export type { InputRecord, InputsRepo, NewInput } from './repos/inputs.js';

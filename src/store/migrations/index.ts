@@ -1,0 +1,17 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+/**
+ * Every migration, by name. Names sort in the order they run; append new ones, never rename,
+ * edit or remove a shipped one (the name is what the migration table remembers).
+ *
+ * A static table rather than a folder scan, so migrations work the same from `src/` under tsx,
+ * from `dist/`, and bundled.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

@@ -1,0 +1,49 @@
+import type { Kysely } from 'kysely';
+import { InvalidArgumentError } from '../../core/errors.js';
+import type { Database } from '../schema.js';
+
+/** What every repository is built from: the query builder and the clock. */
+export interface RepoContext {
+  db: Kysely<Database>;
+  /** Current time; tests pass a fake clock. */
+  now: () => Date;
+}
+
+/** Timestamps are stored as ISO-8601 UTC text: fixed width, so text order is time order. */
+export function timestamp(ctx: RepoContext): string {
+  return ctx.now().toISOString();
+}
+
+export function parseJson<T>(text: string, fallback: T): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+export interface PageOptions {
+  /** 1-based page number (default 1). */
+  page?: number;
+  /** Items per page (default 128, at most 1000). */
+  perPage?: number;
+}
+
+export const DEFAULT_PER_PAGE = 128;
+export const MAX_PER_PAGE = 1000;
+
+/** Turns page/perPage into limit/offset, refusing values that are not positive integers. */
+export function toLimitOffset(opts: PageOptions | undefined): { limit: number; offset: number } {
+  const page = opts?.page ?? 1;
+  const perPage = opts?.perPage ?? DEFAULT_PER_PAGE;
+  if (!Number.isInteger(page) || page < 1) throw new InvalidArgumentError(`page must be a positive integer`);
+  if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) {
+    throw new InvalidArgumentError(`per_page must be an integer from 1 to ${MAX_PER_PAGE}`);
+  }
+  return { limit: perPage, offset: (page - 1) * perPage };
+}
+
+/** True when an insert that ends in ON CONFLICT DO NOTHING really wrote its row. */
+export function inserted(result: { numInsertedOrUpdatedRows?: bigint } | undefined): boolean {
+  return (result?.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}

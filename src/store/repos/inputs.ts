@@ -1,0 +1,111 @@
+import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/errors.js';
+import { isValidId, newId } from '../../core/ids.js';
+import { StatusCode } from '../../core/status.js';
+import type { Data } from '../../core/wire.js';
+import type { InputsTable } from '../schema.js';
+import {
+  inserted,
+  parseJson,
+  timestamp,
+  toLimitOffset,
+  type PageOptions,
+  type RepoContext,
+} from './common.js';
+
+export interface InputRecord {
+  userId: string;
+  appId: string;
+  id: string;
+  data: Data;
+  createdAt: string;
+}
+
+export interface NewInput {
+  /** Generated (32 hex characters) when absent. */
+  id?: string;
+  data: Data;
+}
+
+function toInputRecord(row: InputsTable): InputRecord {
+  return {
+    userId: row.user_id,
+    appId: row.app_id,
+    id: row.id,
+    data: parseJson<Data>(row.data, {}),
+    createdAt: row.created_at,
+  };
+}
+
+/** Inputs stored in an app. Every query is scoped by (user, app): ids are unique only within one. */
+export class InputsRepo {
+  constructor(private readonly ctx: RepoContext) {}
+
+  /** Stores an input in an existing app; a taken id gives INPUT_ALREADY_EXISTS. */
+  async create(userId: string, appId: string, input: NewInput): Promise<InputRecord> {
+    const id = input.id ?? newId();
+    if (!isValidId(id)) {
+      throw new InvalidArgumentError(
+        `invalid input id: ${JSON.stringify(id)}`,
+        StatusCode.INPUT_INVALID_ARGUMENT,
+      );
+    }
+    if (typeof input.data !== 'object' || input.data === null || Array.isArray(input.data)) {
+      throw new InvalidArgumentError('input data must be an object', StatusCode.INPUT_INVALID_ARGUMENT);
+    }
+    const row: InputsTable = {
+      user_id: userId,
+      app_id: appId,
+      id,
+      data: JSON.stringify(input.data),
+      created_at: timestamp(this.ctx),
+    };
+    let written: boolean;
+    try {
+      const result = await this.ctx.db
+        .insertInto('inputs')
+        .values(row)
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      written = inserted(result);
+    } catch (err) {
+      const app = await this.ctx.db
+        .selectFrom('apps')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('id', '=', appId)
+        .executeTakeFirst();
+      if (!app)
+        throw new NotFoundError(StatusCode.APP_DOES_NOT_EXIST, 'App does not exist', `${userId}/${appId}`);
+      throw err;
+    }
+    if (!written) throw new SibylError(StatusCode.INPUT_ALREADY_EXISTS, 'Input already exists', id);
+    return toInputRecord(row);
+  }
+
+  async get(userId: string, appId: string, inputId: string): Promise<InputRecord | undefined> {
+    const row = await this.ctx.db
+      .selectFrom('inputs')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('app_id', '=', appId)
+      .where('id', '=', inputId)
+      .executeTakeFirst();
+    return row ? toInputRecord(row) : undefined;
+  }
+
+  /** Newest first (ties broken by id, so pages never overlap). */
+  async list(userId: string, appId: string, page?: PageOptions): Promise<InputRecord[]> {
+    const { limit, offset } = toLimitOffset(page);
+    const rows = await this.ctx.db
+      .selectFrom('inputs')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('app_id', '=', appId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    return rows.map(toInputRecord);
+  }
+}

@@ -1,0 +1,503 @@
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/errors.js';
+import { isValidId, newId } from '../../core/ids.js';
+import { StatusCode } from '../../core/status.js';
+import type { OutputInfo } from '../../core/wire.js';
+import type { Database, ModelsTable, ModelVersionsTable } from '../schema.js';
+import {
+  inserted,
+  parseJson,
+  timestamp,
+  toLimitOffset,
+  type PageOptions,
+  type RepoContext,
+} from './common.js';
+
+export type Visibility = 'private' | 'public';
+
+/** Clarifai's MODEL_TRAINED: the version is ready to predict. */
+export const VERSION_READY = 21100;
+
+export interface ModelRecord {
+  userId: string;
+  appId: string;
+  id: string;
+  name: string;
+  modelTypeId: string;
+  description: string;
+  visibility: Visibility;
+  builtin: boolean;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export interface ModelVersionRecord {
+  id: string;
+  userId: string;
+  appId: string;
+  modelId: string;
+  /** 1 for a model's first version, then 2, 3...: the latest version has the highest. */
+  seq: number;
+  outputInfo: OutputInfo;
+  /** v2 status code of the version (VERSION_READY unless said otherwise). */
+  status: number;
+  createdAt: string;
+}
+
+export interface BuiltinModelSpec {
+  userId: string;
+  appId: string;
+  id: string;
+  name: string;
+  modelTypeId: string;
+  description: string;
+  /** Fixed per release of the model, so restarts find the same version. */
+  versionId: string;
+  outputInfo: OutputInfo;
+  visibility?: Visibility;
+  metadata?: Record<string, unknown>;
+}
+
+export interface NewModel {
+  userId: string;
+  appId: string;
+  id: string;
+  name?: string;
+  modelTypeId: string;
+  description?: string;
+  /** Default 'private'. */
+  visibility?: Visibility;
+  metadata?: Record<string, unknown>;
+  /** First version: id generated when absent. */
+  versionId?: string;
+  outputInfo?: OutputInfo;
+}
+
+export interface NewModelVersion {
+  id?: string;
+  outputInfo?: OutputInfo;
+  status?: number;
+}
+
+export interface ModelWithVersion {
+  model: ModelRecord;
+  version: ModelVersionRecord;
+}
+
+export interface ModelListFilter extends PageOptions {
+  userId?: string;
+  appId?: string;
+}
+
+function toModelRecord(row: ModelsTable): ModelRecord {
+  return {
+    userId: row.user_id,
+    appId: row.app_id,
+    id: row.id,
+    name: row.name,
+    modelTypeId: row.model_type_id,
+    description: row.description,
+    visibility: row.visibility === 'public' ? 'public' : 'private',
+    builtin: row.builtin === 1,
+    metadata: parseJson<Record<string, unknown>>(row.metadata, {}),
+    createdAt: row.created_at,
+    modifiedAt: row.modified_at,
+  };
+}
+
+function toVersionRecord(row: ModelVersionsTable): ModelVersionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    appId: row.app_id,
+    modelId: row.model_id,
+    seq: Number(row.seq),
+    outputInfo: parseJson<OutputInfo>(row.output_info, {}),
+    status: Number(row.status),
+    createdAt: row.created_at,
+  };
+}
+
+function checkId(kind: string, id: string): void {
+  if (!isValidId(id)) {
+    throw new InvalidArgumentError(
+      `invalid ${kind} id: ${JSON.stringify(id)}`,
+      StatusCode.MODEL_INVALID_ARGUMENT,
+    );
+  }
+}
+
+function checkVisibility(visibility: string): asserts visibility is Visibility {
+  if (visibility !== 'private' && visibility !== 'public') {
+    throw new InvalidArgumentError(
+      `visibility must be 'private' or 'public', not ${JSON.stringify(visibility)}`,
+      StatusCode.MODEL_INVALID_ARGUMENT,
+    );
+  }
+}
+
+function modelNotFound(userId: string, appId: string, modelId: string): NotFoundError {
+  return new NotFoundError(
+    StatusCode.MODEL_DOES_NOT_EXIST,
+    'Model does not exist',
+    `${userId}/${appId}/${modelId}`,
+  );
+}
+
+type Key = { userId: string; appId: string; modelId: string };
+
+async function nextSeq(db: Kysely<Database>, key: Key): Promise<number> {
+  const row = await db
+    .selectFrom('model_versions')
+    .select((eb) => eb.fn.max('seq').as('top'))
+    .where('user_id', '=', key.userId)
+    .where('app_id', '=', key.appId)
+    .where('model_id', '=', key.modelId)
+    .executeTakeFirst();
+  return Number(row?.top ?? 0) + 1;
+}
+
+async function selectModel(db: Kysely<Database>, key: Key): Promise<ModelsTable | undefined> {
+  return db
+    .selectFrom('models')
+    .selectAll()
+    .where('user_id', '=', key.userId)
+    .where('app_id', '=', key.appId)
+    .where('id', '=', key.modelId)
+    .executeTakeFirst();
+}
+
+async function selectVersion(db: Kysely<Database>, id: string): Promise<ModelVersionsTable | undefined> {
+  return db.selectFrom('model_versions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Models and their versions. Visibility is enforced here, in one query shape: a model is visible
+ * to a viewer when it is public or the viewer owns it; anything else reads as missing, so callers
+ * answer exactly as for a model that does not exist.
+ */
+export class ModelsRepo {
+  constructor(private readonly ctx: RepoContext) {}
+
+  /**
+   * Writes a built-in model, its owner, its app and its fixed-id version; run at every start.
+   * Idempotent: an unchanged model is not touched, a changed one is updated in place, a new
+   * versionId adds a version (which becomes the latest).
+   */
+  async upsertBuiltin(spec: BuiltinModelSpec): Promise<ModelWithVersion> {
+    checkId('user', spec.userId);
+    checkId('app', spec.appId);
+    checkId('model', spec.id);
+    checkId('model version', spec.versionId);
+    const visibility = spec.visibility ?? 'public';
+    checkVisibility(visibility);
+    const key = { userId: spec.userId, appId: spec.appId, modelId: spec.id };
+    const now = timestamp(this.ctx);
+    const fields = {
+      name: spec.name,
+      model_type_id: spec.modelTypeId,
+      description: spec.description,
+      visibility,
+      builtin: 1,
+      metadata: JSON.stringify(spec.metadata ?? {}),
+    };
+    const outputInfo = JSON.stringify(spec.outputInfo);
+
+    await this.ctx.db.transaction().execute(async (trx) => {
+      // Writes first: on SQLite the transaction then holds the write lock before it reads.
+      await trx
+        .insertInto('users')
+        .values({ id: spec.userId, full_name: '', is_admin: 0, created_at: now })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      await trx
+        .insertInto('apps')
+        .values({ user_id: spec.userId, id: spec.appId, created_at: now })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      await trx
+        .insertInto('models')
+        .values({
+          user_id: spec.userId,
+          app_id: spec.appId,
+          id: spec.id,
+          ...fields,
+          created_at: now,
+          modified_at: now,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+
+      const model = await selectModel(trx, key);
+      const changed =
+        !model ||
+        (Object.keys(fields) as (keyof typeof fields)[]).some((name) => model[name] !== fields[name]);
+      const existing = await selectVersion(trx, spec.versionId);
+      if (
+        existing &&
+        (existing.user_id !== key.userId ||
+          existing.app_id !== key.appId ||
+          existing.model_id !== key.modelId)
+      ) {
+        throw new InvalidArgumentError(
+          `model version id ${spec.versionId} already belongs to ${existing.user_id}/${existing.app_id}/${existing.model_id}`,
+          StatusCode.MODEL_INVALID_ARGUMENT,
+        );
+      }
+      if (changed || !existing) {
+        // Also locks the model row (Postgres), so concurrent starts agree on the next seq.
+        await trx
+          .updateTable('models')
+          .set({ ...fields, modified_at: now })
+          .where('user_id', '=', key.userId)
+          .where('app_id', '=', key.appId)
+          .where('id', '=', key.modelId)
+          .execute();
+      }
+      if (!existing) {
+        await trx
+          .insertInto('model_versions')
+          .values({
+            id: spec.versionId,
+            user_id: key.userId,
+            app_id: key.appId,
+            model_id: key.modelId,
+            seq: await nextSeq(trx, key),
+            output_info: outputInfo,
+            status: VERSION_READY,
+            created_at: now,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      } else if (existing.output_info !== outputInfo) {
+        await trx
+          .updateTable('model_versions')
+          .set({ output_info: outputInfo })
+          .where('id', '=', spec.versionId)
+          .execute();
+      }
+    });
+
+    const model = await selectModel(this.ctx.db, key);
+    const version = await selectVersion(this.ctx.db, spec.versionId);
+    if (!model || !version) {
+      throw new SibylError(
+        StatusCode.TRY_AGAIN,
+        'Try again',
+        `built-in model ${spec.id} was written concurrently`,
+      );
+    }
+    return { model: toModelRecord(model), version: toVersionRecord(version) };
+  }
+
+  /** Creates a user's model with its first version. The app must exist; a taken id is refused. */
+  async create(spec: NewModel): Promise<ModelWithVersion> {
+    checkId('model', spec.id);
+    const versionId = spec.versionId ?? newId();
+    checkId('model version', versionId);
+    const visibility = spec.visibility ?? 'private';
+    checkVisibility(visibility);
+    if (!spec.modelTypeId)
+      throw new InvalidArgumentError('model_type_id is required', StatusCode.MODEL_INVALID_ARGUMENT);
+    const key = { userId: spec.userId, appId: spec.appId, modelId: spec.id };
+    const now = timestamp(this.ctx);
+
+    try {
+      await this.ctx.db.transaction().execute(async (trx) => {
+        const result = await trx
+          .insertInto('models')
+          .values({
+            user_id: spec.userId,
+            app_id: spec.appId,
+            id: spec.id,
+            name: spec.name ?? spec.id,
+            model_type_id: spec.modelTypeId,
+            description: spec.description ?? '',
+            visibility,
+            builtin: 0,
+            metadata: JSON.stringify(spec.metadata ?? {}),
+            created_at: now,
+            modified_at: now,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .executeTakeFirst();
+        if (!inserted(result)) {
+          throw new InvalidArgumentError(
+            `model ${spec.userId}/${spec.appId}/${spec.id} already exists`,
+            StatusCode.MODEL_INVALID_ARGUMENT,
+          );
+        }
+        await this.insertVersion(trx, key, { id: versionId, outputInfo: spec.outputInfo }, now, 1);
+      });
+    } catch (err) {
+      if (err instanceof SibylError) throw err;
+      await this.explainMissingApp(spec.userId, spec.appId);
+      throw err;
+    }
+    return this.mustGetWithVersion(key, versionId);
+  }
+
+  /** Adds a version to an existing model; it becomes the latest. */
+  async createVersion(
+    userId: string,
+    appId: string,
+    modelId: string,
+    spec: NewModelVersion = {},
+  ): Promise<ModelVersionRecord> {
+    const versionId = spec.id ?? newId();
+    checkId('model version', versionId);
+    const key = { userId, appId, modelId };
+    const now = timestamp(this.ctx);
+    await this.ctx.db.transaction().execute(async (trx) => {
+      // Touching the model first checks it exists and serialises concurrent version creation.
+      const touched = await trx
+        .updateTable('models')
+        .set({ modified_at: now })
+        .where('user_id', '=', userId)
+        .where('app_id', '=', appId)
+        .where('id', '=', modelId)
+        .executeTakeFirst();
+      if (touched.numUpdatedRows === 0n) throw modelNotFound(userId, appId, modelId);
+      await this.insertVersion(trx, key, { ...spec, id: versionId }, now, await nextSeq(trx, key));
+    });
+    return (await this.mustGetWithVersion(key, versionId)).version;
+  }
+
+  /** The model if the viewer may see it (public, or owned by the viewer); otherwise undefined. */
+  async getVisible(
+    viewerUserId: string | undefined,
+    userId: string,
+    appId: string,
+    modelId: string,
+  ): Promise<ModelRecord | undefined> {
+    const row = await this.ctx.db
+      .selectFrom('models')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('app_id', '=', appId)
+      .where('id', '=', modelId)
+      .where((eb) => this.visibleTo(eb, viewerUserId))
+      .executeTakeFirst();
+    return row ? toModelRecord(row) : undefined;
+  }
+
+  /** Public models plus the viewer's own, ordered by user, app and model id. */
+  async listVisible(viewerUserId: string | undefined, filter: ModelListFilter = {}): Promise<ModelRecord[]> {
+    const { limit, offset } = toLimitOffset(filter);
+    let query = this.ctx.db
+      .selectFrom('models')
+      .selectAll()
+      .where((eb) => this.visibleTo(eb, viewerUserId));
+    if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+    if (filter.appId !== undefined) query = query.where('app_id', '=', filter.appId);
+    const rows = await query
+      .orderBy('user_id')
+      .orderBy('app_id')
+      .orderBy('id')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    return rows.map(toModelRecord);
+  }
+
+  /**
+   * One version of a model. No visibility check: callers resolve the model with getVisible first.
+   */
+  async getVersion(
+    userId: string,
+    appId: string,
+    modelId: string,
+    versionId: string,
+  ): Promise<ModelVersionRecord | undefined> {
+    const row = await this.ctx.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('id', '=', versionId)
+      .where('user_id', '=', userId)
+      .where('app_id', '=', appId)
+      .where('model_id', '=', modelId)
+      .executeTakeFirst();
+    return row ? toVersionRecord(row) : undefined;
+  }
+
+  /** The version with the highest seq. No visibility check (see getVersion). */
+  async latestVersion(
+    userId: string,
+    appId: string,
+    modelId: string,
+  ): Promise<ModelVersionRecord | undefined> {
+    const row = await this.versions(userId, appId, modelId)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toVersionRecord(row) : undefined;
+  }
+
+  /** All versions, newest first. No visibility check (see getVersion). */
+  async listVersions(userId: string, appId: string, modelId: string): Promise<ModelVersionRecord[]> {
+    const rows = await this.versions(userId, appId, modelId).orderBy('seq', 'desc').execute();
+    return rows.map(toVersionRecord);
+  }
+
+  private versions(userId: string, appId: string, modelId: string) {
+    return this.ctx.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('app_id', '=', appId)
+      .where('model_id', '=', modelId);
+  }
+
+  private visibleTo(eb: ExpressionBuilder<Database, 'models'>, viewerUserId: string | undefined) {
+    const isPublic = eb('visibility', '=', 'public');
+    return viewerUserId === undefined ? isPublic : eb.or([isPublic, eb('user_id', '=', viewerUserId)]);
+  }
+
+  private async insertVersion(
+    db: Kysely<Database>,
+    key: Key,
+    spec: NewModelVersion & { id: string },
+    now: string,
+    seq: number,
+  ): Promise<void> {
+    const result = await db
+      .insertInto('model_versions')
+      .values({
+        id: spec.id,
+        user_id: key.userId,
+        app_id: key.appId,
+        model_id: key.modelId,
+        seq,
+        output_info: JSON.stringify(spec.outputInfo ?? {}),
+        status: spec.status ?? VERSION_READY,
+        created_at: now,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (!inserted(result)) {
+      throw new InvalidArgumentError(
+        `model version id ${spec.id} already exists`,
+        StatusCode.MODEL_INVALID_ARGUMENT,
+      );
+    }
+  }
+
+  private async explainMissingApp(userId: string, appId: string): Promise<void> {
+    const app = await this.ctx.db
+      .selectFrom('apps')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('id', '=', appId)
+      .executeTakeFirst();
+    if (!app)
+      throw new NotFoundError(StatusCode.APP_DOES_NOT_EXIST, 'App does not exist', `${userId}/${appId}`);
+  }
+
+  private async mustGetWithVersion(key: Key, versionId: string): Promise<ModelWithVersion> {
+    const model = await selectModel(this.ctx.db, key);
+    const version = await selectVersion(this.ctx.db, versionId);
+    if (!model || !version) throw modelNotFound(key.userId, key.appId, key.modelId);
+    return { model: toModelRecord(model), version: toVersionRecord(version) };
+  }
+}
