@@ -5,6 +5,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const photos = spawnSync('bash', [join(root, 'scripts/fetch-photos.sh')], { stdio: 'inherit' });
 if (photos.status !== 0) process.exit(photos.status ?? 1);
 

@@ -18,7 +18,7 @@ export function buildProgram(env: Env, version: string): Command {
     .description('Sibyl: run predictions on AI models the way Clarifai documents, on the embedded engine, a Sibyl server or Clarifai\'s cloud.')
     .version(version, '--version', 'Show the version and exit.')
     .helpOption('--help', 'Show this message and exit.')
-    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (see --help)\n`) })
     .addHelpText(
       'after',
       '\nWith no login, commands run on the embedded engine (data in $SIBYL_HOME, else $XDG_DATA_HOME/sibyl).\n' +

@@ -1,18 +1,20 @@
 /**
- * Clarifai v2 status codes (integers on the wire). Only the codes Sibyl produces or must
- * understand are listed; clarifai-grpc's status_code.proto defines the rest.
+ * Clarifai v2 status codes (integers on the wire), with the values of clarifai-grpc's
+ * status_code.proto. Only the codes Sibyl produces or must understand are listed.
  */
 export const StatusCode = {
   SUCCESS: 10000,
   MIXED_STATUS: 10010,
   FAILURE: 10020,
   TRY_AGAIN: 10030,
+  NOT_IMPLEMENTED: 10040,
   CONN_INSUFFICIENT_SCOPES: 11007,
   CONN_KEY_INVALID: 11008,
   CONN_KEY_NOT_FOUND: 11009,
   CONN_BAD_REQUEST_FORMAT: 11100,
+  CONN_DOES_NOT_EXIST: 11101,
   CONN_INVALID_REQUEST: 11102,
-  REQUEST_TOO_LARGE: 11104,
+  CONN_METHOD_NOT_ALLOWED: 11103,
   MODEL_DOES_NOT_EXIST: 21200,
   MODEL_PERMISSION_DENIED: 21201,
   MODEL_INVALID_ARGUMENT: 21202,
@@ -20,24 +22,36 @@ export const StatusCode = {
   MODEL_DEPLOYING: 21351,
   MODEL_BUSY_PLEASE_RETRY: 21354,
   MODEL_LOADING: 21355,
-  RESOURCE_DOES_NOT_EXIST: 22002,
-  USER_DOES_NOT_EXIST: 11010,
-  APP_DOES_NOT_EXIST: 21100,
+  NODEPOOL_DOES_NOT_EXIST: 25700,
+  COMPUTE_CLUSTER_DOES_NOT_EXIST: 25800,
+  DEPLOYMENT_DOES_NOT_EXIST: 25900,
   INPUT_FAILED: 30002,
+  INPUT_DUPLICATE: 30100,
+  INPUT_UNSUPPORTED_FORMAT: 30101,
+  INPUT_DOES_NOT_EXIST: 30102,
   INPUT_INVALID_ARGUMENT: 30104,
+  INPUT_OVER_LIMIT: 30105,
   INPUT_INVALID_URL: 30106,
-  INPUT_DOES_NOT_EXIST: 30105,
-  INPUT_ALREADY_EXISTS: 30300,
   INPUT_CONNECTION_FAILED: 39996,
+  RPC_MAX_MESSAGE_SIZE_EXCEEDED: 40033,
+  INTERNAL_SERVER_ISSUE: 98004,
+
+  // Sibyl's names for the proto codes above, where the proto has no specific one.
+  /** A user the key may not see; the proto's "path does not exist". */
+  USER_DOES_NOT_EXIST: 11101,
+  APP_DOES_NOT_EXIST: 11101,
+  INPUT_ALREADY_EXISTS: 30100,
+  /** A URL download, an image or a body over its size limit. */
+  REQUEST_TOO_LARGE: 30105,
   INTERNAL_ERROR: 98004,
 } as const;
 
 export type StatusCodeName = keyof typeof StatusCode;
 export type StatusCodeValue = (typeof StatusCode)[StatusCodeName];
 
-const NAMES = new Map<number, StatusCodeName>(
-  Object.entries(StatusCode).map(([name, code]) => [code, name as StatusCodeName]),
-);
+// the first name listed for a code is the proto's, so aliases never shadow it
+const NAMES = new Map<number, StatusCodeName>();
+for (const [name, code] of Object.entries(StatusCode)) if (!NAMES.has(code)) NAMES.set(code, name as StatusCodeName);
 
 /** The symbolic name of a numeric status code, e.g. 21200 -> "MODEL_DOES_NOT_EXIST". */
 export function statusName(code: number): string {

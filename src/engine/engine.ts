@@ -47,7 +47,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const loaded = new Map<string, Promise<LoadedModel>>();
   const report = options.onTiming ?? (() => undefined);
 
-  async function timed<T>(def: ModelDefinition, stage: Stage, inputs: number, work: () => Promise<T>): Promise<T> {
+  async function timed<T>(
+    def: ModelDefinition,
+    stage: Stage,
+    inputs: number,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const started = performance.now();
     const result = await work();
     report({ model: name(def), stage, ms: performance.now() - started, inputs });

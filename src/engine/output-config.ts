@@ -66,7 +66,9 @@ function checkNumber(
 function checkSelect(value: unknown): ReadonlySet<string> | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
-    throw modelArgumentError(`output_config.select_concepts must be a list of {"id"} or {"name"}, got ${kindOf(value)}`);
+    throw modelArgumentError(
+      `output_config.select_concepts must be a list of {"id"} or {"name"}, got ${kindOf(value)}`,
+    );
   }
   const keys = new Set<string>();
   value.forEach((item: unknown, i) => {

@@ -13,7 +13,10 @@ export function modelArgumentError(details: string): InvalidArgumentError {
  * names are refused rather than ignored: a typo such as `temprature` would otherwise silently do
  * nothing. A `null` value means "use the default", as JSON clients often send explicit nulls.
  */
-export function validateParams(def: Pick<ModelDefinition, 'id' | 'params'>, params: unknown): InferenceParams {
+export function validateParams(
+  def: Pick<ModelDefinition, 'id' | 'params'>,
+  params: unknown,
+): InferenceParams {
   if (params === undefined || params === null) params = {};
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
     throw modelArgumentError(`inference params must be a JSON object, got ${kindOf(params)}`);
@@ -34,7 +37,9 @@ export function validateParams(def: Pick<ModelDefinition, 'id' | 'params'>, para
     }
     if (value === null) continue;
     if (!fits(spec, value)) {
-      throw modelArgumentError(`inference param "${name}" must be ${describe(spec)}, got ${JSON.stringify(value)}`);
+      throw modelArgumentError(
+        `inference param "${name}" must be ${describe(spec)}, got ${JSON.stringify(value)}`,
+      );
     }
     result[name] = value;
   }

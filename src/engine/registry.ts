@@ -19,7 +19,11 @@ export const BUILT_IN_MODELS: Readonly<Record<ModelKey, ModelDefinition>> = {
   'clarifai/main/language-identification': languageIdentification,
 };
 
-export function findBuiltInModel(userId: string, appId: string, modelId: string): ModelDefinition | undefined {
+export function findBuiltInModel(
+  userId: string,
+  appId: string,
+  modelId: string,
+): ModelDefinition | undefined {
   const key = modelKey(userId, appId, modelId);
   return Object.hasOwn(BUILT_IN_MODELS, key) ? BUILT_IN_MODELS[key] : undefined;
 }

@@ -101,13 +101,13 @@ export class Model {
     return this.client.postModelOutputs(this.ref, body, opts.signal);
   }
 
-  predictByBytes(opts: PredictCommon & { inputBytes: Uint8Array | string; inputType: InputType }): Promise<Output[]> {
+  async predictByBytes(opts: PredictCommon & { inputBytes: Uint8Array | string; inputType: InputType }): Promise<Output[]> {
     const bytes = typeof opts.inputBytes === 'string' ? Buffer.from(opts.inputBytes, 'utf8') : opts.inputBytes;
     if (!(bytes instanceof Uint8Array)) throw new UsageError('inputBytes must be a Buffer, Uint8Array or string');
     return this.predict({ ...opts, inputs: [inputFromBytes(bytes, checkInputType(opts.inputType))] });
   }
 
-  predictByUrl(opts: PredictCommon & { url: string; inputType: InputType }): Promise<Output[]> {
+  async predictByUrl(opts: PredictCommon & { url: string; inputType: InputType }): Promise<Output[]> {
     if (typeof opts.url !== 'string' || opts.url.length === 0) throw new UsageError('url must be a non-empty string');
     return this.predict({ ...opts, inputs: [inputFromUrl(opts.url, checkInputType(opts.inputType))] });
   }

@@ -36,9 +36,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     engine: opts.engine,
     options: { ...DEFAULT_SERVICE_OPTIONS, ...opts.service },
   };
+  const bodyLimit = opts.bodyLimit ?? 64 * 1024 * 1024;
   const app = Fastify({
     logger: false,
-    bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
+    bodyLimit,
     genReqId: () => newId(),
     // Clarifai ids may contain dots; keep routing exact.
     routerOptions: { ignoreTrailingSlash: true },
@@ -57,7 +58,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, reply) => {
-    const out = toErrorReply(err, req.id);
+    const out = toErrorReply(err, req.id, bodyLimit);
     if (out.httpStatus >= 500 && out.status.code !== 21313) logError(err, req.id);
     if (out.retryAfterSeconds !== undefined) void reply.header('retry-after', String(out.retryAfterSeconds));
     void reply.code(out.httpStatus).send({ status: out.status });

@@ -12,7 +12,7 @@ export interface ErrorReply {
  * The one place an error becomes a v2 `status` and an HTTP status. Unknown errors are answered
  * as an internal error without their message (it may hold paths or secrets) and are logged.
  */
-export function toErrorReply(err: unknown, reqId: string): ErrorReply {
+export function toErrorReply(err: unknown, reqId: string, bodyLimit?: number): ErrorReply {
   if (err instanceof SibylError) {
     const status: Status = { code: err.code, description: err.description, req_id: reqId };
     if (err.details) status.details = err.details;
@@ -20,7 +20,7 @@ export function toErrorReply(err: unknown, reqId: string): ErrorReply {
   }
   const fastifyCode = (err as { code?: string; statusCode?: number }).code;
   if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return reply(413, StatusCode.REQUEST_TOO_LARGE, 'Request too large', 'the request body exceeds the server limit', reqId);
+    return reply(413, StatusCode.RPC_MAX_MESSAGE_SIZE_EXCEEDED, 'Request too large', `the request body exceeds the server limit${bodyLimit ? ` of ${Math.round(bodyLimit / 1048576)} MiB` : ''}`, reqId);
   }
   if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && /JSON/.test(err.message))) {
     return reply(400, StatusCode.CONN_BAD_REQUEST_FORMAT, 'Bad request format', 'the body is not valid JSON', reqId);
@@ -40,7 +40,7 @@ function httpStatusFor(err: SibylError): number {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof InvalidArgumentError) return 400;
   if (err instanceof PredictionError) return 500;
-  if (err instanceof LimitError) return err.code === StatusCode.REQUEST_TOO_LARGE ? 413 : 429;
+  if (err instanceof LimitError) return err.code === StatusCode.INPUT_OVER_LIMIT ? 413 : 429;
   switch (err.code) {
     case StatusCode.CONN_KEY_INVALID:
     case StatusCode.CONN_KEY_NOT_FOUND:
@@ -50,11 +50,12 @@ function httpStatusFor(err: SibylError): number {
       return 403;
     case StatusCode.MODEL_DOES_NOT_EXIST:
     case StatusCode.INPUT_DOES_NOT_EXIST:
-    case StatusCode.RESOURCE_DOES_NOT_EXIST:
-    case StatusCode.USER_DOES_NOT_EXIST:
-    case StatusCode.APP_DOES_NOT_EXIST:
+    case StatusCode.CONN_DOES_NOT_EXIST:
+    case StatusCode.NODEPOOL_DOES_NOT_EXIST:
+    case StatusCode.COMPUTE_CLUSTER_DOES_NOT_EXIST:
+    case StatusCode.DEPLOYMENT_DOES_NOT_EXIST:
       return 404;
-    case StatusCode.INPUT_ALREADY_EXISTS:
+    case StatusCode.INPUT_DUPLICATE:
       return 409;
     case StatusCode.MODEL_BUSY_PLEASE_RETRY:
       return 429;

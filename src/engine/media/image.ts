@@ -9,7 +9,6 @@ import { DEFAULT_MAX_IMAGE_PIXELS } from './image-limits.js';
 const SUPPORTED = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
 const SUPPORTED_LIST = 'jpeg, png, webp, gif, tiff, avif';
 
-
 export interface DecodeImageOptions {
   /** Refuse images with more pixels than this (width x height, before any resizing). */
   maxPixels?: number;
@@ -20,7 +19,10 @@ export interface DecodeImageOptions {
  * viewer shows), alpha flattened onto white, greyscale and 16-bit images widened or narrowed to
  * three 8-bit channels. Animated images give their first frame.
  */
-export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<DecodedImage> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  options: DecodeImageOptions = {},
+): Promise<DecodedImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   const metadata = await readMetadata(bytes);
   const pixels = (metadata.width ?? 0) * (metadata.height ?? 0);
@@ -40,10 +42,14 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-    return { width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    return {
+      width: info.width,
+      height: info.height,
+      rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    };
   } catch (error) {
     throw new InvalidArgumentError(
-      `the image bytes could not be decoded (${message(error)})`,
+      `the ${metadata.format === 'heif' ? 'avif/heif' : metadata.format} image could not be decoded (${message(error)})`,
       StatusCode.INPUT_INVALID_ARGUMENT,
       'Invalid input argument',
     );
@@ -62,7 +68,9 @@ async function readMetadata(bytes: Uint8Array): Promise<Metadata> {
 }
 
 function notAnImage(size: number, format?: string): InvalidArgumentError {
-  const what = format ? `a ${format} file, which is not a supported image` : 'not a supported image';
+  const what = format
+    ? `in ${format} format, which is not a supported image format`
+    : 'not a supported image';
   return new InvalidArgumentError(
     `the input bytes (${size} bytes) are ${what}; supported formats: ${SUPPORTED_LIST}`,
     StatusCode.INPUT_INVALID_ARGUMENT,

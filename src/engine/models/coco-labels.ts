@@ -2,6 +2,7 @@ import type { Concept } from '../../core/wire.js';
 import { MAIN_APP_ID } from './owner.js';
 
 /** The 80 COCO 2017 detection classes, in the order detectors trained on COCO number them. */
+// prettier-ignore
 export const COCO_LABELS: readonly string[] = [
   'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat',
   'traffic light', 'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog',

@@ -57,7 +57,12 @@ export const generalImageDetection: ModelDefinition = {
 };
 
 function toRegion(d: Detection): Region {
-  const bounding_box = { top_row: d.box.top, left_col: d.box.left, bottom_row: d.box.bottom, right_col: d.box.right };
+  const bounding_box = {
+    top_row: d.box.top,
+    left_col: d.box.left,
+    bottom_row: d.box.bottom,
+    right_col: d.box.right,
+  };
   return {
     id: regionId(d),
     region_info: { bounding_box },

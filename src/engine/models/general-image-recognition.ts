@@ -29,7 +29,9 @@ export const generalImageRecognition: ModelDefinition = {
     const network = await acquireCenterNet();
     return {
       predict: (batch) =>
-        Promise.all(batch.map(async (input) => ({ concepts: bestPerClass(await network.detect(imageOf(input))) }))),
+        Promise.all(
+          batch.map(async (input) => ({ concepts: bestPerClass(await network.detect(imageOf(input))) })),
+        ),
       unload: () => network.release(),
     };
   },

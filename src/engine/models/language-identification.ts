@@ -7,6 +7,7 @@ import { textOf } from './inputs.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
 
 /** The languages CLD3 knows (ISO 639-1 where one exists; `-Latn` marks romanised text). */
+// prettier-ignore
 export const CLD3_LANGUAGES: readonly string[] = [
   'af', 'am', 'ar', 'az', 'be', 'bg', 'bg-Latn', 'bn', 'bs', 'ca', 'ceb', 'co', 'cs', 'cy', 'da',
   'de', 'el', 'el-Latn', 'en', 'eo', 'es', 'et', 'eu', 'fa', 'fi', 'fil', 'fr', 'fy', 'ga', 'gd',

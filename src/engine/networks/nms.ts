@@ -35,7 +35,9 @@ export function nmsPerClass<T extends Scored>(items: readonly T[], iouThreshold:
   const sorted = [...items].sort((a, b) => b.score - a.score);
   const kept: T[] = [];
   for (const item of sorted) {
-    const overlapped = kept.some((k) => k.classIndex === item.classIndex && iou(k.box, item.box) > iouThreshold);
+    const overlapped = kept.some(
+      (k) => k.classIndex === item.classIndex && iou(k.box, item.box) > iouThreshold,
+    );
     if (!overlapped) kept.push(item);
   }
   return kept;

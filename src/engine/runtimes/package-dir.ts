@@ -19,7 +19,9 @@ export function packageDir(name: string): string {
       if (hasPackageJsonNamed(dir, name)) return dir;
     }
   }
-  throw new Error(`npm package ${name} is not installed (searched ${(require.resolve.paths(name) ?? []).join(', ')})`);
+  throw new Error(
+    `npm package ${name} is not installed (searched ${(require.resolve.paths(name) ?? []).join(', ')})`,
+  );
 }
 
 function hasPackageJsonNamed(dir: string, name: string): boolean {

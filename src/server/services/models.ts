@@ -73,10 +73,6 @@ export async function listModels(
   filter: { userId?: string; appId?: string; page: number; perPage: number },
   reqId: string,
 ): Promise<MultiModelResponse> {
-  const scope: { userId?: string; appId?: string } = {};
-  if (filter.userId) scope.userId = filter.userId;
-  if (filter.appId) scope.appId = filter.appId;
-  const all = await ctx.store.models.listVisible(caller.userId, scope);
-  const start = (filter.page - 1) * filter.perPage;
-  return { status: ok(reqId), models: all.slice(start, start + filter.perPage).map((m) => toWireModel(m)) };
+  const models = await ctx.store.models.listVisible(caller.userId, filter);
+  return { status: ok(reqId), models: models.map((m) => toWireModel(m)) };
 }

@@ -54,7 +54,7 @@ export async function predict(
 function checkRunnerSelector(sel: RunnerSelector): void {
   if (isObject(sel.deployment)) {
     throw new NotFoundError(
-      StatusCode.RESOURCE_DOES_NOT_EXIST,
+      StatusCode.DEPLOYMENT_DOES_NOT_EXIST,
       'Deployment does not exist',
       `deployment "${sel.deployment.id}" does not exist on this server (it has no deployments)`,
     );
@@ -62,7 +62,7 @@ function checkRunnerSelector(sel: RunnerSelector): void {
   if (isObject(sel.nodepool)) {
     const cluster = sel.nodepool.compute_cluster?.id;
     throw new NotFoundError(
-      StatusCode.RESOURCE_DOES_NOT_EXIST,
+      StatusCode.NODEPOOL_DOES_NOT_EXIST,
       'Nodepool does not exist',
       `nodepool "${sel.nodepool.id}"${cluster ? ` in compute cluster "${cluster}"` : ''} does not exist on this server (it has no compute clusters)`,
     );

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { InvalidArgumentError } from '../../src/core/errors.js';
+import { StatusCode } from '../../src/core/status.js';
+import type { Concept } from '../../src/core/wire.js';
+import { createEngine, type Engine, type ModelDefinition } from '../../src/engine/index.js';
+
+let engine: Engine;
+let model: ModelDefinition;
+
+before(async () => {
+  engine = createEngine();
+  model = engine.find('clarifai', 'main', 'language-identification')!;
+  await engine.load(model);
+});
+
+after(() => engine.close());
+
+async function identify(text: string, outputConfig?: object): Promise<Concept[]> {
+  const [data] = await engine.predict(model, [{ type: 'text', text }], { outputConfig });
+  return data!.concepts!;
+}
+
+describe('language-identification', () => {
+  it('is a text classifier', () => {
+    assert.equal(model.modelTypeId, 'text-classifier');
+    assert.equal(model.inputType, 'text');
+    assert.ok(model.concepts?.includes('en') && model.concepts.includes('zh-Latn'));
+  });
+
+  it('tells English, French and German apart', async () => {
+    const cases: [string, string][] = [
+      ['The quick brown fox jumps over the lazy dog near the river bank.', 'en'],
+      ["Bonjour, je voudrais un café au lait s'il vous plaît, et un croissant.", 'fr'],
+      ['Das ist ein kleiner Hund, der gerne im Garten spielt und Bälle jagt.', 'de'],
+    ];
+    for (const [text, code] of cases) {
+      const [top] = await identify(text);
+      assert.deepEqual(
+        { id: top!.id, name: top!.name, app_id: top!.app_id },
+        { id: code, name: code, app_id: 'main' },
+      );
+      assert.ok(top!.value > 0.9 && top!.value <= 1, `${code}: ${top!.value}`);
+    }
+  });
+
+  it('gives each language of a mixed text its share', async () => {
+    const concepts = await identify(
+      '東京は日本の首都で、とても大きな都市です。 This sentence, on the other hand, is written in English.',
+    );
+    assert.deepEqual(concepts.map((c) => c.id).sort(), ['en', 'ja']);
+    const total = concepts.reduce((sum, c) => sum + c.value, 0);
+    assert.ok(total <= 1.0001, `values sum to ${total}`);
+  });
+
+  it('answers "und" for text without letters', async () => {
+    assert.deepEqual(
+      (await identify('12345 !!!')).map((c) => c.id),
+      ['und'],
+    );
+  });
+
+  it('always gives a concept for short text', async () => {
+    assert.equal((await identify('Hi')).length, 1);
+  });
+
+  it('refuses empty and blank text', async () => {
+    for (const text of ['', '   \n\t']) {
+      await assert.rejects(
+        engine.predict(model, [{ type: 'text', text }]),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError &&
+          error.code === StatusCode.INPUT_INVALID_ARGUMENT &&
+          /needs some text/.test(error.message),
+      );
+    }
+  });
+
+  it('refuses images, naming both types', async () => {
+    await assert.rejects(
+      engine.predict(model, [{ type: 'image', bytes: new Uint8Array(4) }]),
+      /model language-identification takes text inputs, got image/,
+    );
+  });
+
+  it('answers a batch in order and applies output_config', async () => {
+    const out = await engine.predict(
+      model,
+      [
+        { type: 'text', text: 'Where is the railway station, please?' },
+        { type: 'text', text: "Où est la gare, s'il vous plaît ?" },
+      ],
+      { outputConfig: { select_concepts: [{ id: 'fr' }] } },
+    );
+    assert.deepEqual(
+      out.map((d) => d.concepts!.map((c) => c.id)),
+      [[], ['fr']],
+    );
+  });
+});
