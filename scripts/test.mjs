@@ -5,7 +5,11 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+const build = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+  { stdio: 'inherit' },
+);
 if (build.status !== 0) process.exit(build.status ?? 1);
 const photos = spawnSync('bash', [join(root, 'scripts/fetch-photos.sh')], { stdio: 'inherit' });
 if (photos.status !== 0) process.exit(photos.status ?? 1);
@@ -19,9 +23,8 @@ function find(dir) {
 }
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : find(join(root, 'test')).sort();
-const run = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', ...files],
-  { stdio: 'inherit', cwd: root },
-);
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+});
 process.exit(run.status ?? 1);

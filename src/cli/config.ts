@@ -45,10 +45,13 @@ export async function readConfig(path: string): Promise<ConfigDoc> {
   try {
     doc = parse(text);
   } catch (err) {
-    throw new CliUsageError(`the config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new CliUsageError(
+      `the config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new CliUsageError(`the config file ${path} must hold a YAML mapping`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new CliUsageError(`the config file ${path} must hold a YAML mapping`);
   return doc as ConfigDoc;
 }
 
@@ -78,7 +81,11 @@ export async function resolveConnection(env: Env): Promise<Connection> {
   const ctx = contextValues(doc, doc.current_context, env);
   const pat = env.CLARIFAI_PAT || ctx.CLARIFAI_PAT;
   if (!pat) return { kind: 'embedded', dataDir: defaultDataDir(env) };
-  const conn: Connection = { kind: 'remote', base: normaliseBase(env.CLARIFAI_API_BASE || ctx.CLARIFAI_API_BASE || DEFAULT_BASE), pat };
+  const conn: Connection = {
+    kind: 'remote',
+    base: normaliseBase(env.CLARIFAI_API_BASE || ctx.CLARIFAI_API_BASE || DEFAULT_BASE),
+    pat,
+  };
   const userId = env.CLARIFAI_USER_ID || ctx.CLARIFAI_USER_ID;
   if (userId) conn.userId = userId;
   if (doc.current_context) conn.context = doc.current_context;
@@ -86,7 +93,11 @@ export async function resolveConnection(env: Env): Promise<Connection> {
 }
 
 /** Saves a context and makes it current, keeping every other key in the file. Mode 0600. */
-export async function saveContext(path: string, name: string, values: Required<ContextValues>): Promise<void> {
+export async function saveContext(
+  path: string,
+  name: string,
+  values: Required<ContextValues>,
+): Promise<void> {
   const doc = await readConfig(path);
   const contexts = { ...(doc.contexts ?? {}) };
   const previous = contexts[name] && typeof contexts[name] === 'object' ? contexts[name] : {};

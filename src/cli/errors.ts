@@ -13,7 +13,8 @@ export const EXIT_USAGE = 2;
  * 1 for service and network errors. Stack traces only with SIBYL_DEBUG=1.
  */
 export function describeError(err: unknown): { line: string; exitCode: number } {
-  if (err instanceof CliUsageError || err instanceof UsageError) return { line: `error: ${err.message}`, exitCode: EXIT_USAGE };
+  if (err instanceof CliUsageError || err instanceof UsageError)
+    return { line: `error: ${err.message}`, exitCode: EXIT_USAGE };
   if (err instanceof ConnectionError) {
     return { line: `error: ${err.description}: ${err.details ?? ''}`.trimEnd(), exitCode: EXIT_SERVICE };
   }
@@ -25,7 +26,10 @@ export function describeError(err: unknown): { line: string; exitCode: number } 
   }
   if (err instanceof SibylError) {
     // thrown locally by shared validation (a bad model URL, bad output_config)
-    return { line: `error: ${err.message}`, exitCode: err.code >= 20000 || err.code === 11102 ? EXIT_USAGE : EXIT_SERVICE };
+    return {
+      line: `error: ${err.message}`,
+      exitCode: err.code >= 20000 || err.code === 11102 ? EXIT_USAGE : EXIT_SERVICE,
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { line: `error: ${message}`, exitCode: EXIT_SERVICE };

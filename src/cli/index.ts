@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { rewriteAliases } from './argv.js';
 import { describeError, EXIT_USAGE } from './errors.js';
 import { buildProgram } from './program.js';
 
 /** The `clarifai` entry point: parse, run, and turn any error into one line and an exit code. */
-export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
   const program = buildProgram(env, version());
   program.exitOverride();
   for (const cmd of allCommands(program)) cmd.exitOverride();
@@ -24,13 +28,15 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
 }
 
-function allCommands(cmd: import('commander').Command): import('commander').Command[] {
+function allCommands(cmd: Command): Command[] {
   return [cmd, ...cmd.commands.flatMap(allCommands)];
 }
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     return pkg.version;
   } catch {
     return '0.0.0';

@@ -15,7 +15,9 @@ const ALIAS_TERMS: Record<string, string> = {
  */
 export function buildProgram(env: Env, version: string): Command {
   const program = new Command('clarifai')
-    .description('Sibyl: run predictions on AI models the way Clarifai documents, on the embedded engine, a Sibyl server or Clarifai\'s cloud.')
+    .description(
+      "Sibyl: run predictions on AI models the way Clarifai documents, on the embedded engine, a Sibyl server or Clarifai's cloud.",
+    )
     .version(version, '--version', 'Show the version and exit.')
     .helpOption('--help', 'Show this message and exit.')
     .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (see --help)\n`) })
@@ -27,9 +29,17 @@ export function buildProgram(env: Env, version: string): Command {
 
   program
     .command('login')
-    .description('Log in to a Clarifai v2 API (Clarifai\'s cloud or a Sibyl server) and save it as the current context.')
+    .description(
+      "Log in to a Clarifai v2 API (Clarifai's cloud or a Sibyl server) and save it as the current context.",
+    )
     .option('--config <PATH>', 'Login YAML with user_id, pat and base_url (or env: prod|staging|dev).')
-    .addOption(new Option('--env <ENV>', 'Clarifai environment when the file has no base_url.').choices(['prod', 'staging', 'dev']))
+    .addOption(
+      new Option('--env <ENV>', 'Clarifai environment when the file has no base_url.').choices([
+        'prod',
+        'staging',
+        'dev',
+      ]),
+    )
     .option('--context <NAME>', 'Name of the context to save.', undefined)
     .helpOption('--help', 'Show this message and exit.')
     .action(async (opts) => (await import('./commands/login.js')).run(opts, env));
@@ -41,7 +51,10 @@ export function buildProgram(env: Env, version: string): Command {
     .helpOption('--help', 'Show this message and exit.')
     .action(async (opts) => (await import('./commands/logout.js')).run(opts, env));
 
-  const model = program.command('model').description('Predict with and list models.').helpOption('--help', 'Show this message and exit.');
+  const model = program
+    .command('model')
+    .description('Predict with and list models.')
+    .helpOption('--help', 'Show this message and exit.');
   model
     .command('predict')
     .configureHelp({ optionTerm: (opt) => (ALIAS_TERMS[opt.long ?? ''] ?? '') + opt.flags })
@@ -55,12 +68,15 @@ export function buildProgram(env: Env, version: string): Command {
     .option('--url <TEXT>', 'URL to the file for the model to predict')
     .option('--bytes <TEXT>', 'Bytes to the file for the model to predict (sent literally)')
     .option('--input_id <TEXT>', 'Existing input id in the app for the model to predict')
-    .option('--input_type <TEXT>', 'Type of input: text, image, video or audio (default: the model\'s)')
+    .option('--input_type <TEXT>', "Type of input: text, image, video or audio (default: the model's)")
     .option('--compute_cluster_id <TEXT>', 'Compute Cluster ID to use for the model')
     .option('--nodepool_id <TEXT>', 'Nodepool ID to use for the model')
     .option('--deployment_id <TEXT>', 'Deployment ID to use for the model')
     .option('--inference_params <TEXT>', 'Inference parameters to override (JSON object)')
-    .option('--output_config <TEXT>', 'Output config to override (JSON: max_concepts, min_value, select_concepts)')
+    .option(
+      '--output_config <TEXT>',
+      'Output config to override (JSON: max_concepts, min_value, select_concepts)',
+    )
     .option('-o, --output <FORMAT>', 'text (default) or json (the full v2 response)')
     .helpOption('--help', 'Show this message and exit.')
     .action(async (opts) => (await import('./commands/model/predict.js')).run(opts, env));
@@ -74,7 +90,10 @@ export function buildProgram(env: Env, version: string): Command {
     .helpOption('--help', 'Show this message and exit.')
     .action(async (opts) => (await import('./commands/model/list.js')).run(opts, env));
 
-  const input = program.command('input').description('Store inputs to predict on later with --input_id.').helpOption('--help', 'Show this message and exit.');
+  const input = program
+    .command('input')
+    .description('Store inputs to predict on later with --input_id.')
+    .helpOption('--help', 'Show this message and exit.');
   input
     .command('upload')
     .description('Upload one input into your own inputs and print its id.')

@@ -22,7 +22,11 @@ export class SibylError extends Error {
 
 /** The request itself is malformed or names something unknown (HTTP 400). */
 export class InvalidArgumentError extends SibylError {
-  constructor(details: string, code: number = StatusCode.CONN_INVALID_REQUEST, description = 'Invalid request') {
+  constructor(
+    details: string,
+    code: number = StatusCode.CONN_INVALID_REQUEST,
+    description = 'Invalid request',
+  ) {
     super(code, description, details);
   }
 }

@@ -20,6 +20,7 @@ export const StatusCode = {
   MODEL_INVALID_ARGUMENT: 21202,
   MODEL_PREDICTION_FAILED: 21313,
   MODEL_DEPLOYING: 21351,
+  MODEL_NOT_DEPLOYED: 21353,
   MODEL_BUSY_PLEASE_RETRY: 21354,
   MODEL_LOADING: 21355,
   NODEPOOL_DOES_NOT_EXIST: 25700,
@@ -51,7 +52,8 @@ export type StatusCodeValue = (typeof StatusCode)[StatusCodeName];
 
 // the first name listed for a code is the proto's, so aliases never shadow it
 const NAMES = new Map<number, StatusCodeName>();
-for (const [name, code] of Object.entries(StatusCode)) if (!NAMES.has(code)) NAMES.set(code, name as StatusCodeName);
+for (const [name, code] of Object.entries(StatusCode))
+  if (!NAMES.has(code)) NAMES.set(code, name as StatusCodeName);
 
 /** The symbolic name of a numeric status code, e.g. 21200 -> "MODEL_DOES_NOT_EXIST". */
 export function statusName(code: number): string {

@@ -21,12 +21,17 @@ export function parseModelUrl(input: string): ModelRef {
   } catch {
     throw badUrl(input, 'it is not a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badUrl(input, 'it must start with https://');
-  const parts = url.pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw badUrl(input, 'it must start with https://');
+  const parts = url.pathname
+    .split('/')
+    .filter((p) => p.length > 0)
+    .map(decodeURIComponent);
   const [userId, appId, models, modelId, versions, versionId, ...rest] = parts;
   if (!userId || !appId || models !== 'models' || !modelId) throw badUrl(input, 'the path does not match');
   if (versions === undefined) return { userId, appId, modelId };
-  if (versions !== 'versions' || !versionId || rest.length > 0) throw badUrl(input, 'the path does not match');
+  if (versions !== 'versions' || !versionId || rest.length > 0)
+    throw badUrl(input, 'the path does not match');
   return { userId, appId, modelId, versionId };
 }
 

@@ -28,7 +28,12 @@ export class V2Client {
     this.pat = pat;
   }
 
-  async call<T>(method: TransportRequest['method'], path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  async call<T>(
+    method: TransportRequest['method'],
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.pat) headers.authorization = `Key ${this.pat}`;
     const req: TransportRequest = { method, path, headers, body };
@@ -55,7 +60,11 @@ export class V2Client {
     return res.body as T;
   }
 
-  postModelOutputs(ref: ModelRef, body: PostModelOutputsRequest, signal?: AbortSignal): Promise<MultiOutputResponse> {
+  postModelOutputs(
+    ref: ModelRef,
+    body: PostModelOutputsRequest,
+    signal?: AbortSignal,
+  ): Promise<MultiOutputResponse> {
     return this.call('POST', `${modelPath(ref)}/outputs`, body, signal);
   }
 
@@ -63,8 +72,13 @@ export class V2Client {
     return this.call('GET', modelPath(ref));
   }
 
-  listModels(filter: { userId?: string; appId?: string; page?: number; perPage?: number } = {}): Promise<MultiModelResponse> {
-    const base = filter.userId && filter.appId ? `/v2/users/${seg(filter.userId)}/apps/${seg(filter.appId)}/models` : '/v2/models';
+  listModels(
+    filter: { userId?: string; appId?: string; page?: number; perPage?: number } = {},
+  ): Promise<MultiModelResponse> {
+    const base =
+      filter.userId && filter.appId
+        ? `/v2/users/${seg(filter.userId)}/apps/${seg(filter.appId)}/models`
+        : '/v2/models';
     const query = new URLSearchParams();
     if (filter.page) query.set('page', String(filter.page));
     if (filter.perPage) query.set('per_page', String(filter.perPage));

@@ -6,7 +6,13 @@ export class ApiError extends SibylError {
   readonly httpStatus: number;
   readonly reqId: string | undefined;
 
-  constructor(opts: { httpStatus: number; code: number; description: string; details?: string; reqId?: string }) {
+  constructor(opts: {
+    httpStatus: number;
+    code: number;
+    description: string;
+    details?: string;
+    reqId?: string;
+  }) {
     super(opts.code, opts.description, opts.details);
     this.httpStatus = opts.httpStatus;
     this.reqId = opts.reqId;

@@ -7,13 +7,18 @@ export function checkInputType(inputType: unknown): InputType {
   if (typeof inputType === 'string' && (INPUT_TYPES as readonly string[]).includes(inputType)) {
     return inputType as InputType;
   }
-  throw new UsageError(`input type must be one of ${INPUT_TYPES.join(', ')}; got ${JSON.stringify(inputType)}`);
+  throw new UsageError(
+    `input type must be one of ${INPUT_TYPES.join(', ')}; got ${JSON.stringify(inputType)}`,
+  );
 }
 
 /** An input from raw bytes: text is sent as `text.raw` (UTF-8), media as base64, as Clarifai's SDKs do. */
 export function inputFromBytes(bytes: Uint8Array, inputType: InputType, id?: string): Input {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const data = inputType === 'text' ? { text: { raw: buf.toString('utf8') } } : { [inputType]: { base64: buf.toString('base64') } };
+  const data =
+    inputType === 'text'
+      ? { text: { raw: buf.toString('utf8') } }
+      : { [inputType]: { base64: buf.toString('base64') } };
   return id ? { id, data } : { data };
 }
 

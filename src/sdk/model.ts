@@ -85,41 +85,62 @@ export class Model {
 
   /** Like predict, but returns the whole response (status with req_id, outputs). */
   async predictResponse(opts: PredictCommon & { inputs: Input[] }): Promise<MultiOutputResponse> {
-    if (!Array.isArray(opts.inputs) || opts.inputs.length === 0) throw new UsageError('inputs must be a non-empty array');
+    if (!Array.isArray(opts.inputs) || opts.inputs.length === 0)
+      throw new UsageError('inputs must be a non-empty array');
     if (opts.inputs.length > MAX_INPUTS_PER_REQUEST) {
-      throw new UsageError(`too many inputs: ${opts.inputs.length}; at most ${MAX_INPUTS_PER_REQUEST} per request`);
+      throw new UsageError(
+        `too many inputs: ${opts.inputs.length}; at most ${MAX_INPUTS_PER_REQUEST} per request`,
+      );
     }
     const body: PostModelOutputsRequest = { inputs: opts.inputs };
     const outputInfo: { output_config?: OutputConfig; params?: InferenceParams } = {};
-    if (opts.outputConfig && Object.keys(opts.outputConfig).length > 0) outputInfo.output_config = opts.outputConfig;
-    if (opts.inferenceParams && Object.keys(opts.inferenceParams).length > 0) outputInfo.params = opts.inferenceParams;
+    if (opts.outputConfig && Object.keys(opts.outputConfig).length > 0)
+      outputInfo.output_config = opts.outputConfig;
+    if (opts.inferenceParams && Object.keys(opts.inferenceParams).length > 0)
+      outputInfo.params = opts.inferenceParams;
     if (outputInfo.output_config || outputInfo.params) {
-      body.model = { model_version: { ...(this.ref.versionId ? { id: this.ref.versionId } : {}), output_info: outputInfo } };
+      body.model = {
+        model_version: { ...(this.ref.versionId ? { id: this.ref.versionId } : {}), output_info: outputInfo },
+      };
     }
     const selector = runnerSelector({ ...this.runner, ...pickRunner(opts) }, this.userId);
     if (selector) body.runner_selector = selector;
     return this.client.postModelOutputs(this.ref, body, opts.signal);
   }
 
-  async predictByBytes(opts: PredictCommon & { inputBytes: Uint8Array | string; inputType: InputType }): Promise<Output[]> {
-    const bytes = typeof opts.inputBytes === 'string' ? Buffer.from(opts.inputBytes, 'utf8') : opts.inputBytes;
-    if (!(bytes instanceof Uint8Array)) throw new UsageError('inputBytes must be a Buffer, Uint8Array or string');
+  async predictByBytes(
+    opts: PredictCommon & { inputBytes: Uint8Array | string; inputType: InputType },
+  ): Promise<Output[]> {
+    const bytes =
+      typeof opts.inputBytes === 'string' ? Buffer.from(opts.inputBytes, 'utf8') : opts.inputBytes;
+    if (!(bytes instanceof Uint8Array))
+      throw new UsageError('inputBytes must be a Buffer, Uint8Array or string');
     return this.predict({ ...opts, inputs: [inputFromBytes(bytes, checkInputType(opts.inputType))] });
   }
 
   async predictByUrl(opts: PredictCommon & { url: string; inputType: InputType }): Promise<Output[]> {
-    if (typeof opts.url !== 'string' || opts.url.length === 0) throw new UsageError('url must be a non-empty string');
+    if (typeof opts.url !== 'string' || opts.url.length === 0)
+      throw new UsageError('url must be a non-empty string');
     return this.predict({ ...opts, inputs: [inputFromUrl(opts.url, checkInputType(opts.inputType))] });
   }
 
   /** Reads the file here, on the client; the server never sees the path. */
-  async predictByFilepath(opts: PredictCommon & { filepath: string; inputType: InputType }): Promise<Output[]> {
+  async predictByFilepath(
+    opts: PredictCommon & { filepath: string; inputType: InputType },
+  ): Promise<Output[]> {
     let bytes: Buffer;
     try {
       bytes = await readFile(opts.filepath);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code);
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : code === 'EACCES'
+              ? 'permission denied'
+              : String(code);
       throw new UsageError(`cannot read file ${opts.filepath}: ${why}`);
     }
     return this.predictByBytes({ ...opts, inputBytes: bytes });
@@ -138,16 +159,21 @@ function pickRunner(o: RunnerOptions): RunnerOptions {
 /** Builds `runner_selector`, enforcing: cluster and nodepool together, or a deployment alone. */
 export function runnerSelector(r: RunnerOptions, defaultUserId?: string): RunnerSelector | undefined {
   const owner = r.runnerUserId ?? defaultUserId;
-  const withOwner = <T extends object>(o: T): T & { user_id?: string } => (owner ? { ...o, user_id: owner } : o);
+  const withOwner = <T extends object>(o: T): T & { user_id?: string } =>
+    owner ? { ...o, user_id: owner } : o;
   if (r.deploymentId) {
     if (r.computeClusterId || r.nodepoolId) {
-      throw new UsageError('give a deployment id alone, or a compute cluster id with a nodepool id, not both');
+      throw new UsageError(
+        'give a deployment id alone, or a compute cluster id with a nodepool id, not both',
+      );
     }
     return { deployment: withOwner({ id: r.deploymentId }) };
   }
   if (r.computeClusterId || r.nodepoolId) {
     if (!r.computeClusterId || !r.nodepoolId) {
-      throw new UsageError('a compute cluster id and a nodepool id go together: give both, or a deployment id');
+      throw new UsageError(
+        'a compute cluster id and a nodepool id go together: give both, or a deployment id',
+      );
     }
     return { nodepool: { id: r.nodepoolId, compute_cluster: withOwner({ id: r.computeClusterId }) } };
   }

@@ -47,7 +47,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const logError = opts.logError ?? ((err, reqId) => console.error(`[${reqId}]`, err));
 
   app.addHook('onRequest', async (req) => {
-    const path = req.url.split('?')[0]!;
+    const path = req.url.split('?')[0]!.replace(/(.)\/$/, '$1'); // /health/ reaches health too
     if (PUBLIC_PATHS.has(path)) return;
     const header = req.headers.authorization;
     if (opts.localUserId !== undefined && header === undefined) {
@@ -65,7 +65,12 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({
-      status: { code: 11102, description: 'Invalid request', details: `no route ${req.method} ${req.url.split('?')[0]}`, req_id: req.id },
+      status: {
+        code: 11102,
+        description: 'Invalid request',
+        details: `no route ${req.method} ${req.url.split('?')[0]}`,
+        req_id: req.id,
+      },
     });
   });
 

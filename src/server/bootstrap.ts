@@ -27,7 +27,11 @@ export interface BootstrapResult {
  * hashed, so this file is the only copy of the admin PAT; a new one is minted only if it is missing
  * or no longer valid. base_url is rewritten at each start to where the server now listens.
  */
-export async function writeBootstrapFile(store: Store, dataDir: string, baseUrl: string): Promise<BootstrapResult> {
+export async function writeBootstrapFile(
+  store: Store,
+  dataDir: string,
+  baseUrl: string,
+): Promise<BootstrapResult> {
   const userId = await ensureAdminUser(store);
   const path = join(dataDir, BOOTSTRAP_FILE);
   let pat: string | undefined;

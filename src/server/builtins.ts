@@ -25,8 +25,10 @@ export async function syncBuiltinModels(store: Store, engine: Engine): Promise<v
 
 function outputInfoOf(def: ModelDefinition): OutputInfo {
   const params: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(def.params)) if (spec.default !== undefined) params[name] = spec.default;
+  for (const [name, spec] of Object.entries(def.params))
+    if (spec.default !== undefined) params[name] = spec.default;
   const info: OutputInfo = { params, message: `input type: ${def.inputType}` };
-  if (def.concepts) info.data = { concepts: def.concepts.map((name) => ({ id: name.replace(/ /g, '-'), name, value: 1 })) };
+  if (def.concepts)
+    info.data = { concepts: def.concepts.map((name) => ({ id: name.replace(/ /g, '-'), name, value: 1 })) };
   return info;
 }

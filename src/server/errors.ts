@@ -1,4 +1,11 @@
-import { AuthError, InvalidArgumentError, LimitError, NotFoundError, PredictionError, SibylError } from '../core/errors.js';
+import {
+  AuthError,
+  InvalidArgumentError,
+  LimitError,
+  NotFoundError,
+  PredictionError,
+  SibylError,
+} from '../core/errors.js';
 import { StatusCode } from '../core/status.js';
 import type { Status } from '../core/wire.js';
 
@@ -13,6 +20,7 @@ export interface ErrorReply {
  * as an internal error without their message (it may hold paths or secrets) and are logged.
  */
 export function toErrorReply(err: unknown, reqId: string, bodyLimit?: number): ErrorReply {
+  if (err == null) return reply(500, StatusCode.INTERNAL_ERROR, 'Internal error', undefined, reqId);
   if (err instanceof SibylError) {
     const status: Status = { code: err.code, description: err.description, req_id: reqId };
     if (err.details) status.details = err.details;
@@ -20,13 +28,34 @@ export function toErrorReply(err: unknown, reqId: string, bodyLimit?: number): E
   }
   const fastifyCode = (err as { code?: string; statusCode?: number }).code;
   if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return reply(413, StatusCode.RPC_MAX_MESSAGE_SIZE_EXCEEDED, 'Request too large', `the request body exceeds the server limit${bodyLimit ? ` of ${Math.round(bodyLimit / 1048576)} MiB` : ''}`, reqId);
+    return reply(
+      413,
+      StatusCode.RPC_MAX_MESSAGE_SIZE_EXCEEDED,
+      'Request too large',
+      `the request body exceeds the server limit${bodyLimit ? ` of ${formatBytes(bodyLimit)}` : ''}`,
+      reqId,
+    );
   }
-  if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && /JSON/.test(err.message))) {
-    return reply(400, StatusCode.CONN_BAD_REQUEST_FORMAT, 'Bad request format', 'the body is not valid JSON', reqId);
+  if (
+    fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    (err instanceof SyntaxError && /JSON/.test(err.message))
+  ) {
+    return reply(
+      400,
+      StatusCode.CONN_BAD_REQUEST_FORMAT,
+      'Bad request format',
+      'the body is not valid JSON',
+      reqId,
+    );
   }
   if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    return reply(400, StatusCode.CONN_BAD_REQUEST_FORMAT, 'Bad request format', 'send a JSON body with content-type application/json', reqId);
+    return reply(
+      400,
+      StatusCode.CONN_BAD_REQUEST_FORMAT,
+      'Bad request format',
+      'send a JSON body with content-type application/json',
+      reqId,
+    );
   }
   const code = (err as { statusCode?: number }).statusCode;
   if (typeof code === 'number' && code >= 400 && code < 500) {
@@ -59,6 +88,8 @@ function httpStatusFor(err: SibylError): number {
       return 409;
     case StatusCode.MODEL_BUSY_PLEASE_RETRY:
       return 429;
+    case StatusCode.MODEL_NOT_DEPLOYED:
+      return 503;
     case StatusCode.MODEL_LOADING:
     case StatusCode.MODEL_DEPLOYING:
     case StatusCode.TRY_AGAIN:
@@ -74,12 +105,29 @@ function httpStatusFor(err: SibylError): number {
 }
 
 function retryAfter(err: SibylError): { retryAfterSeconds?: number } {
-  const busy: number[] = [StatusCode.MODEL_BUSY_PLEASE_RETRY, StatusCode.MODEL_LOADING, StatusCode.MODEL_DEPLOYING, StatusCode.TRY_AGAIN];
+  const busy: number[] = [
+    StatusCode.MODEL_BUSY_PLEASE_RETRY,
+    StatusCode.MODEL_LOADING,
+    StatusCode.MODEL_DEPLOYING,
+    StatusCode.TRY_AGAIN,
+  ];
   return busy.includes(err.code) ? { retryAfterSeconds: 1 } : {};
 }
 
-function reply(httpStatus: number, code: number, description: string, details: string | undefined, reqId: string): ErrorReply {
+function reply(
+  httpStatus: number,
+  code: number,
+  description: string,
+  details: string | undefined,
+  reqId: string,
+): ErrorReply {
   const status: Status = { code, description, req_id: reqId };
   if (details) status.details = details;
   return { httpStatus, status };
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1048576) return `${+(n / 1048576).toFixed(1)} MiB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
 }

@@ -10,7 +10,15 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { conceptNames, DETECTION_URL, isolatedEnv, PHOTOS, RECOGNITION_URL, ROOT, runCli } from '../helpers/cli.js';
+import {
+  conceptNames,
+  DETECTION_URL,
+  isolatedEnv,
+  PHOTOS,
+  RECOGNITION_URL,
+  ROOT,
+  runCli,
+} from '../helpers/cli.js';
 import type { TestServer } from '../helpers/http.js';
 import { serveDir } from '../helpers/http.js';
 
@@ -25,7 +33,18 @@ after(() => photos.close());
 async function documentedPredictions(env: Record<string, string>): Promise<Record<string, string[]>> {
   const seen: Record<string, string[]> = {};
   const byUrl = await runCli(
-    ['model', 'predict', '--model_url', RECOGNITION_URL, '--url', `${photos.url}/dogs.jpg`, '--input_type', 'image', '--output_config', '{"max_concepts":3}'],
+    [
+      'model',
+      'predict',
+      '--model_url',
+      RECOGNITION_URL,
+      '--url',
+      `${photos.url}/dogs.jpg`,
+      '--input_type',
+      'image',
+      '--output_config',
+      '{"max_concepts":3}',
+    ],
     env,
   );
   assert.equal(byUrl.code, 0, byUrl.stderr);
@@ -33,7 +52,10 @@ async function documentedPredictions(env: Record<string, string>): Promise<Recor
   assert.equal(seen.url[0], 'dog');
   assert.ok(seen.url.length <= 3, byUrl.stdout);
 
-  const byFile = await runCli(['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', join(PHOTOS, 'astronaut.png')], env);
+  const byFile = await runCli(
+    ['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', join(PHOTOS, 'astronaut.png')],
+    env,
+  );
   assert.equal(byFile.code, 0, byFile.stderr);
   seen.file = conceptNames(byFile.stdout);
   assert.equal(seen.file[0], 'person');
@@ -54,18 +76,31 @@ async function documentedPredictions(env: Record<string, string>): Promise<Recor
   seen.yaml = conceptNames(byYaml.stdout);
   assert.equal(seen.yaml[0], 'fr');
 
-  const upload = await runCli(['input', 'upload', '--file_path', join(PHOTOS, 'dogs.jpg'), '--input_id', 'four-dogs'], env);
+  const upload = await runCli(
+    ['input', 'upload', '--file_path', join(PHOTOS, 'dogs.jpg'), '--input_id', 'four-dogs'],
+    env,
+  );
   assert.equal(upload.code, 0, upload.stderr);
   assert.equal(upload.stdout.trim(), 'four-dogs');
-  const byInput = await runCli(['model', 'predict', '--model_url', DETECTION_URL, '--input_id', 'four-dogs', '-o', 'json'], env);
+  const byInput = await runCli(
+    ['model', 'predict', '--model_url', DETECTION_URL, '--input_id', 'four-dogs', '-o', 'json'],
+    env,
+  );
   assert.equal(byInput.code, 0, byInput.stderr);
-  const regions = JSON.parse(byInput.stdout).outputs[0].data.regions as { data: { concepts: { name: string }[] } }[];
+  const regions = JSON.parse(byInput.stdout).outputs[0].data.regions as {
+    data: { concepts: { name: string }[] };
+  }[];
   assert.ok(regions.filter((r) => r.data.concepts[0]?.name === 'dog').length >= 4);
   seen.input = regions.map((r) => r.data.concepts[0]!.name);
   return seen;
 }
 
-async function expectOneLineError(args: string[], env: Record<string, string>, code: number, pattern: RegExp): Promise<void> {
+async function expectOneLineError(
+  args: string[],
+  env: Record<string, string>,
+  code: number,
+  pattern: RegExp,
+): Promise<void> {
   const res = await runCli(args, env);
   assert.equal(res.code, code, `${args.join(' ')}\n${res.stdout}${res.stderr}`);
   assert.match(res.stderr, pattern);
@@ -75,32 +110,148 @@ async function expectOneLineError(args: string[], env: Record<string, string>, c
 
 describe('documented commands on the embedded engine (no login)', () => {
   const env = isolatedEnv();
-  let embedded: Record<string, string[]>;
 
   it('run and give real concepts', async () => {
-    embedded = await documentedPredictions(env);
+    await documentedPredictions(env);
   });
 
   it('text-generation and audio models from the page answer "no such model here"', async () => {
-    const missing = /no model .* here\. Available models: .*clarifai\/main\/general-image-recognition.*Clarifai's cloud/;
-    await expectOneLineError(['model', 'predict', '--model_id', 'claude-v2', '--user_id', 'anthropic', '--app_id', 'completion', '--bytes', TWEET, '--input_type', 'text'], env, 1, missing);
-    await expectOneLineError(['model', 'predict', '--model_id', 'llama2-7b-chat', '--user_id', 'meta', '--app_id', 'Llama-2', '--url', `${photos.url}/prompt.txt`, '--input_type', 'text'], env, 1, missing);
+    const missing =
+      /no model .* here\. Available models: .*clarifai\/main\/general-image-recognition.*Clarifai's cloud/;
     await expectOneLineError(
-      ['model', 'predict', '--model_url', 'https://clarifai.com/openai/whisper/models/whisper-large-v2', '--url', `${photos.url}/record.wav`, '--input_type', 'audio', '--inference_params', '{"task":"transcribe"}'],
-      env, 1, missing,
+      [
+        'model',
+        'predict',
+        '--model_id',
+        'claude-v2',
+        '--user_id',
+        'anthropic',
+        '--app_id',
+        'completion',
+        '--bytes',
+        TWEET,
+        '--input_type',
+        'text',
+      ],
+      env,
+      1,
+      missing,
+    );
+    await expectOneLineError(
+      [
+        'model',
+        'predict',
+        '--model_id',
+        'llama2-7b-chat',
+        '--user_id',
+        'meta',
+        '--app_id',
+        'Llama-2',
+        '--url',
+        `${photos.url}/prompt.txt`,
+        '--input_type',
+        'text',
+      ],
+      env,
+      1,
+      missing,
+    );
+    await expectOneLineError(
+      [
+        'model',
+        'predict',
+        '--model_url',
+        'https://clarifai.com/openai/whisper/models/whisper-large-v2',
+        '--url',
+        `${photos.url}/record.wav`,
+        '--input_type',
+        'audio',
+        '--inference_params',
+        '{"task":"transcribe"}',
+      ],
+      env,
+      1,
+      missing,
     );
   });
 
   it('bad input ends in one clear line with exit 2', async () => {
-    await expectOneLineError(['model', 'predict', '--model_url', RECOGNITION_URL], env, 2, /exactly one input/);
-    await expectOneLineError(['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', '/nope.jpg'], env, 2, /cannot read --file_path \/nope\.jpg: no such file/);
-    await expectOneLineError(['model', 'predict', '--model_url', RECOGNITION_URL, '--bytes', 'x', '--output_config', '{max'], env, 2, /--output_config is not valid JSON/);
-    await expectOneLineError(['model', 'predict', '--model_url', RECOGNITION_URL, '--bytes', 'x', '--input_type', 'text'], env, 2, /takes image inputs, got text/);
-    await expectOneLineError(['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', join(PHOTOS, 'dogs.jpg'), '--output_config', '{"max_concepts":-1}'], env, 2, /max_concepts/);
-    await expectOneLineError(['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', join(PHOTOS, 'dogs.jpg'), '--inference_params', '{"temperature":1}'], env, 2, /temperature/);
-    await expectOneLineError(['model', 'predict', '--model_url', 'https://clarifai.com/clarifai/main', '--bytes', 'x'], env, 2, /invalid model URL/);
+    await expectOneLineError(
+      ['model', 'predict', '--model_url', RECOGNITION_URL],
+      env,
+      2,
+      /exactly one input/,
+    );
+    await expectOneLineError(
+      ['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', '/nope.jpg'],
+      env,
+      2,
+      /cannot read --file_path \/nope\.jpg: no such file/,
+    );
+    await expectOneLineError(
+      ['model', 'predict', '--model_url', RECOGNITION_URL, '--bytes', 'x', '--output_config', '{max'],
+      env,
+      2,
+      /--output_config is not valid JSON/,
+    );
+    await expectOneLineError(
+      ['model', 'predict', '--model_url', RECOGNITION_URL, '--bytes', 'x', '--input_type', 'text'],
+      env,
+      2,
+      /takes image inputs, got text/,
+    );
+    await expectOneLineError(
+      [
+        'model',
+        'predict',
+        '--model_url',
+        RECOGNITION_URL,
+        '--file_path',
+        join(PHOTOS, 'dogs.jpg'),
+        '--output_config',
+        '{"max_concepts":-1}',
+      ],
+      env,
+      2,
+      /max_concepts/,
+    );
+    await expectOneLineError(
+      [
+        'model',
+        'predict',
+        '--model_url',
+        RECOGNITION_URL,
+        '--file_path',
+        join(PHOTOS, 'dogs.jpg'),
+        '--inference_params',
+        '{"temperature":1}',
+      ],
+      env,
+      2,
+      /temperature/,
+    );
+    await expectOneLineError(
+      ['model', 'predict', '--model_url', 'https://clarifai.com/clarifai/main', '--bytes', 'x'],
+      env,
+      2,
+      /invalid model URL/,
+    );
     await expectOneLineError(['model', 'predict', '--bogus'], env, 2, /unknown option '--bogus'/);
-    await expectOneLineError(['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', join(PHOTOS, 'dogs.jpg'), '-dpl_id', 'gpu-dep'], env, 1, /deployment "gpu-dep" does not exist/);
+    await expectOneLineError(
+      [
+        'model',
+        'predict',
+        '--model_url',
+        RECOGNITION_URL,
+        '--file_path',
+        join(PHOTOS, 'dogs.jpg'),
+        '-dpl_id',
+        'gpu-dep',
+      ],
+      env,
+      1,
+      /deployment "gpu-dep" does not exist/,
+    );
   });
 });
 
@@ -111,7 +262,11 @@ describe('the same commands through `clarifai serve` after `clarifai login`', ()
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sibyl-serve-'));
-    server = spawn(process.execPath, [join(ROOT, 'bin/clarifai.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--allow-private-urls'], { env });
+    server = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/clarifai.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--allow-private-urls'],
+      { env },
+    );
     await new Promise<void>((resolve, reject) => {
       let out = '';
       server.stdout!.on('data', (d: Buffer) => {
@@ -128,7 +283,10 @@ describe('the same commands through `clarifai serve` after `clarifai login`', ()
   it('writes bootstrap.yaml (0600) that logs in as the admin', async () => {
     const file = join(dataDir, 'bootstrap.yaml');
     assert.equal(statSync(file).mode & 0o777, 0o600);
-    assert.match(readFileSync(file, 'utf8'), /user_id: admin\npat: sbl_\S+\nbase_url: http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(
+      readFileSync(file, 'utf8'),
+      /user_id: admin\npat: sbl_\S+\nbase_url: http:\/\/127\.0\.0\.1:\d+/,
+    );
     const login = await runCli(['login', '--config', file], env);
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stdout, /Logged in to http:\/\/127\.0\.0\.1:\d+ as admin/);
@@ -143,7 +301,12 @@ describe('the same commands through `clarifai serve` after `clarifai login`', ()
   it('a wrong PAT gives a clear auth error', async () => {
     const base = /base_url: (\S+)/.exec(readFileSync(join(dataDir, 'bootstrap.yaml'), 'utf8'))![1]!;
     const wrong = isolatedEnv({ CLARIFAI_PAT: 'sbl_not-a-real-key', CLARIFAI_API_BASE: base });
-    await expectOneLineError(['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', join(PHOTOS, 'dogs.jpg')], wrong, 1, /API key is invalid.*\[11008\]/);
+    await expectOneLineError(
+      ['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', join(PHOTOS, 'dogs.jpg')],
+      wrong,
+      1,
+      /API key is invalid.*\[11008\]/,
+    );
   });
 
   it('logout returns to the embedded engine', async () => {

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { rewriteAliases } from '../../src/cli/argv.js';
-import { contextValues, readConfig, removeContext, resolveConnection, saveContext } from '../../src/cli/config.js';
+import {
+  contextValues,
+  readConfig,
+  removeContext,
+  resolveConnection,
+  saveContext,
+} from '../../src/cli/config.js';
 import { CliUsageError } from '../../src/cli/errors.js';
 import { mergeFlags, planPredict, readPredictConfig } from '../../src/cli/commands/model/predict-options.js';
 
@@ -13,7 +19,13 @@ const URL_ = 'https://clarifai.com/clarifai/main/models/general-image-recognitio
 describe('rewriteAliases', () => {
   it('rewrites -cc_id, -np_id and -dpl_id in both forms', () => {
     assert.deepEqual(rewriteAliases(['model', 'predict', '-cc_id', 'c1', '-np_id=n1', '-dpl_id', 'd']), [
-      'model', 'predict', '--compute_cluster_id', 'c1', '--nodepool_id=n1', '--deployment_id', 'd',
+      'model',
+      'predict',
+      '--compute_cluster_id',
+      'c1',
+      '--nodepool_id=n1',
+      '--deployment_id',
+      'd',
     ]);
   });
 
@@ -24,7 +36,10 @@ describe('rewriteAliases', () => {
 
 describe('planPredict', () => {
   const usage = (f: Record<string, unknown>, pattern: RegExp) =>
-    assert.throws(() => planPredict(f), (e: unknown) => e instanceof CliUsageError && pattern.test(e.message));
+    assert.throws(
+      () => planPredict(f),
+      (e: unknown) => e instanceof CliUsageError && pattern.test(e.message),
+    );
 
   it('takes a model URL and literal bytes', () => {
     const plan = planPredict({ model_url: URL_, bytes: 'a\\nb', input_type: 'text' });
@@ -51,8 +66,17 @@ describe('planPredict', () => {
     usage({ model_url: URL_, bytes: 'x', inference_params: '{bad' }, /not valid JSON/);
     usage({ model_url: URL_, bytes: 'x', output_config: '[1]' }, /must be a JSON object/);
     usage({ model_url: URL_, bytes: 'x', compute_cluster_id: 'c' }, /go together/);
-    usage({ model_url: URL_, bytes: 'x', deployment_id: 'd', nodepool_id: 'n', compute_cluster_id: 'c' }, /not both/);
-    const plan = planPredict({ model_url: URL_, bytes: 'x', compute_cluster_id: 'c', nodepool_id: 'n', output_config: '{"max_concepts":3}' });
+    usage(
+      { model_url: URL_, bytes: 'x', deployment_id: 'd', nodepool_id: 'n', compute_cluster_id: 'c' },
+      /not both/,
+    );
+    const plan = planPredict({
+      model_url: URL_,
+      bytes: 'x',
+      compute_cluster_id: 'c',
+      nodepool_id: 'n',
+      output_config: '{"max_concepts":3}',
+    });
     assert.deepEqual(plan.runner, { computeClusterId: 'c', nodepoolId: 'n' });
     assert.deepEqual(plan.outputConfig, { max_concepts: 3 });
   });
@@ -60,7 +84,10 @@ describe('planPredict', () => {
   it('reads --config YAML, with command-line flags winning', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sibyl-opt-'));
     const file = join(dir, 'predict.yaml');
-    writeFileSync(file, `model_url: "${URL_}"\nbytes: "Human: hi\\nAssistant:"\ninput_type: "text"\noutput_config:\n  max_concepts: 2\n`);
+    writeFileSync(
+      file,
+      `model_url: "${URL_}"\nbytes: "Human: hi\\nAssistant:"\ninput_type: "text"\noutput_config:\n  max_concepts: 2\n`,
+    );
     const fromFile = await readPredictConfig(file);
     const plan = planPredict(mergeFlags(fromFile, { input_type: 'image', bytes: undefined }));
     assert.equal(plan.inputType, 'image');
@@ -79,12 +106,22 @@ describe('contexts file', () => {
     const path = join(dir, 'clarifai', 'config');
     assert.deepEqual(await resolveConnection(env), { kind: 'embedded', dataDir: join(dir, 'data') });
 
-    await saveContext(path, 'default', { CLARIFAI_API_BASE: 'http://127.0.0.1:1', CLARIFAI_PAT: 'p1', CLARIFAI_USER_ID: 'u1' });
+    await saveContext(path, 'default', {
+      CLARIFAI_API_BASE: 'http://127.0.0.1:1',
+      CLARIFAI_PAT: 'p1',
+      CLARIFAI_USER_ID: 'u1',
+    });
     assert.equal(statSync(path).mode & 0o777, 0o600);
     const doc = await readConfig(path);
     writeFileSync(path, readFileSync(path, 'utf8') + 'custom_key: kept\n');
     assert.equal(doc.current_context, 'default');
-    assert.deepEqual(await resolveConnection(env), { kind: 'remote', base: 'http://127.0.0.1:1', pat: 'p1', userId: 'u1', context: 'default' });
+    assert.deepEqual(await resolveConnection(env), {
+      kind: 'remote',
+      base: 'http://127.0.0.1:1',
+      pat: 'p1',
+      userId: 'u1',
+      context: 'default',
+    });
     const over = await resolveConnection({ ...env, CLARIFAI_PAT: 'p2', CLARIFAI_API_BASE: 'http://x:2/' });
     assert.equal(over.kind === 'remote' && over.pat, 'p2');
     assert.equal(over.kind === 'remote' && over.base, 'http://x:2');
@@ -96,6 +133,9 @@ describe('contexts file', () => {
 
   it('reads the nested env: layout and ENVVAR values', () => {
     const doc = { contexts: { c: { env: { CLARIFAI_PAT: 'ENVVAR', CLARIFAI_USER_ID: 'u' } } } };
-    assert.deepEqual(contextValues(doc, 'c', { CLARIFAI_PAT: 'from-env' }), { CLARIFAI_PAT: 'from-env', CLARIFAI_USER_ID: 'u' });
+    assert.deepEqual(contextValues(doc, 'c', { CLARIFAI_PAT: 'from-env' }), {
+      CLARIFAI_PAT: 'from-env',
+      CLARIFAI_USER_ID: 'u',
+    });
   });
 });

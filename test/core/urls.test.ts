@@ -13,12 +13,15 @@ describe('parseModelUrl', () => {
   });
 
   it('reads a version and tolerates a trailing slash', () => {
-    assert.deepEqual(parseModelUrl('https://clarifai.com/openai/whisper/models/whisper-large-v2/versions/abc123/'), {
-      userId: 'openai',
-      appId: 'whisper',
-      modelId: 'whisper-large-v2',
-      versionId: 'abc123',
-    });
+    assert.deepEqual(
+      parseModelUrl('https://clarifai.com/openai/whisper/models/whisper-large-v2/versions/abc123/'),
+      {
+        userId: 'openai',
+        appId: 'whisper',
+        modelId: 'whisper-large-v2',
+        versionId: 'abc123',
+      },
+    );
     assert.equal(parseModelUrl('https://clarifai.com/a/b/models/c/').modelId, 'c');
   });
 
@@ -38,7 +41,8 @@ describe('parseModelUrl', () => {
     it(`refuses ${JSON.stringify(bad)} with the expected shape in the message`, () => {
       assert.throws(
         () => parseModelUrl(bad),
-        (err: unknown) => err instanceof SibylError && /models\/<model_id>/.test(err.message) && err.message.includes(bad),
+        (err: unknown) =>
+          err instanceof SibylError && /models\/<model_id>/.test(err.message) && err.message.includes(bad),
       );
     });
   }

@@ -18,14 +18,22 @@ export interface CliResult {
 export function isolatedEnv(extra: Record<string, string> = {}): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'sibyl-cli-'));
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CLARIFAI_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('CLARIFAI_')) env[k] = v;
   return { ...env, SIBYL_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir, ...extra };
 }
 
 /** Runs the built `clarifai` bin (as a user would, after npm ci) in a child process. */
-export function runCli(args: string[], env: Record<string, string>, opts: { cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  opts: { cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/clarifai.js'), ...args], { env, cwd: opts.cwd ?? ROOT });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/clarifai.js'), ...args], {
+      env,
+      cwd: opts.cwd ?? ROOT,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -12,20 +12,42 @@ const DOG_OUTPUT = {
   id: 'out1',
   status: { code: 10000, description: 'Ok' },
   created_at: '2026-01-01T00:00:00Z',
-  data: { concepts: [{ id: 'ai_dog', name: 'dog', value: 0.99, app_id: 'main' }, { id: 'ai_pet', name: 'pet', value: 0.9 }] },
+  data: {
+    concepts: [
+      { id: 'ai_dog', name: 'dog', value: 0.99, app_id: 'main' },
+      { id: 'ai_pet', name: 'pet', value: 0.9 },
+    ],
+  },
 };
 
 /** Answers predicts with a dog, users/me with "alice", and a bad key with Clarifai's 401. */
 function clarifaiReply(req: RecordedRequest): { status: number; body: unknown } {
   if (req.headers.authorization !== 'Key good-pat') {
-    return { status: 401, body: { status: { code: 11008, description: 'API key is invalid', req_id: 'req-401' } } };
+    return {
+      status: 401,
+      body: { status: { code: 11008, description: 'API key is invalid', req_id: 'req-401' } },
+    };
   }
-  if (req.url === '/v2/users/me') return { status: 200, body: { status: { code: 10000, description: 'Ok' }, user: { id: 'alice' } } };
-  if (req.url.endsWith('/outputs')) return { status: 200, body: { status: { code: 10000, description: 'Ok', req_id: 'req-1' }, outputs: [DOG_OUTPUT] } };
+  if (req.url === '/v2/users/me')
+    return { status: 200, body: { status: { code: 10000, description: 'Ok' }, user: { id: 'alice' } } };
+  if (req.url.endsWith('/outputs'))
+    return {
+      status: 200,
+      body: { status: { code: 10000, description: 'Ok', req_id: 'req-1' }, outputs: [DOG_OUTPUT] },
+    };
   if (req.url.includes('/models/')) {
-    return { status: 200, body: { status: { code: 10000, description: 'Ok' }, model: { id: 'general-image-recognition', model_type_id: 'visual-classifier' } } };
+    return {
+      status: 200,
+      body: {
+        status: { code: 10000, description: 'Ok' },
+        model: { id: 'general-image-recognition', model_type_id: 'visual-classifier' },
+      },
+    };
   }
-  return { status: 404, body: { status: { code: 11101, description: 'Resource does not exist', req_id: 'req-404' } } };
+  return {
+    status: 404,
+    body: { status: { code: 11101, description: 'Resource does not exist', req_id: 'req-404' } },
+  };
 }
 
 describe('the SDK speaks Clarifai v2 JSON', () => {
@@ -34,7 +56,11 @@ describe('the SDK speaks Clarifai v2 JSON', () => {
   after(() => api.close());
 
   const model = (extra: Record<string, unknown> = {}) =>
-    new Model({ url: RECOGNITION_URL, authConfig: { pat: 'good-pat', userId: 'alice', base: api.url }, ...extra });
+    new Model({
+      url: RECOGNITION_URL,
+      authConfig: { pat: 'good-pat', userId: 'alice', base: api.url },
+      ...extra,
+    });
 
   it('predictByUrl posts to the model route with Key auth, the url passed through, and output_info', async () => {
     api.requests.length = 0;
@@ -51,31 +77,50 @@ describe('the SDK speaks Clarifai v2 JSON', () => {
     assert.equal(req.headers.authorization, 'Key good-pat');
     assert.deepEqual(req.body, {
       inputs: [{ data: { image: { url: 'https://samples.clarifai.com/dog2.jpeg' } } }],
-      model: { model_version: { output_info: { output_config: { max_concepts: 3 }, params: { temperature: 0.2 } } } },
+      model: {
+        model_version: { output_info: { output_config: { max_concepts: 3 }, params: { temperature: 0.2 } } },
+      },
     });
   });
 
   it('predictByBytes sends text as text.raw and images as base64; versions go in the route', async () => {
     api.requests.length = 0;
     await model().predictByBytes({ inputBytes: Buffer.from('Human: hi\\nAssistant:'), inputType: 'text' });
-    assert.deepEqual((api.requests[0]!.body as { inputs: unknown }).inputs, [{ data: { text: { raw: 'Human: hi\\nAssistant:' } } }]);
-    const versioned = new Model({ url: `${RECOGNITION_URL}/versions/v9`, authConfig: { pat: 'good-pat', base: api.url } });
+    assert.deepEqual((api.requests[0]!.body as { inputs: unknown }).inputs, [
+      { data: { text: { raw: 'Human: hi\\nAssistant:' } } },
+    ]);
+    const versioned = new Model({
+      url: `${RECOGNITION_URL}/versions/v9`,
+      authConfig: { pat: 'good-pat', base: api.url },
+    });
     await versioned.predictByFilepath({ filepath: join(PHOTOS, 'puppy.jpg'), inputType: 'image' });
     const req = api.requests[1]!;
-    assert.equal(req.url, '/v2/users/clarifai/apps/main/models/general-image-recognition/versions/v9/outputs');
-    const b64 = (req.body as { inputs: { data: { image: { base64: string } } }[] }).inputs[0]!.data.image.base64;
+    assert.equal(
+      req.url,
+      '/v2/users/clarifai/apps/main/models/general-image-recognition/versions/v9/outputs',
+    );
+    const b64 = (req.body as { inputs: { data: { image: { base64: string } } }[] }).inputs[0]!.data.image
+      .base64;
     assert.equal(Buffer.from(b64, 'base64').subarray(0, 3).toString('hex'), 'ffd8ff');
   });
 
   it('sends runner_selector for a nodepool or a deployment, owned by the caller', async () => {
     api.requests.length = 0;
-    await model({ computeClusterId: 'cc1', nodepoolId: 'np1' }).predictByBytes({ inputBytes: 'x', inputType: 'text' });
+    await model({ computeClusterId: 'cc1', nodepoolId: 'np1' }).predictByBytes({
+      inputBytes: 'x',
+      inputType: 'text',
+    });
     await model().predictByBytes({ inputBytes: 'x', inputType: 'text', deploymentId: 'dep1' });
     assert.deepEqual((api.requests[0]!.body as { runner_selector: unknown }).runner_selector, {
       nodepool: { id: 'np1', compute_cluster: { id: 'cc1', user_id: 'alice' } },
     });
-    assert.deepEqual((api.requests[1]!.body as { runner_selector: unknown }).runner_selector, { deployment: { id: 'dep1', user_id: 'alice' } });
-    await assert.rejects(model({ computeClusterId: 'cc1' }).predictByBytes({ inputBytes: 'x', inputType: 'text' }), UsageError);
+    assert.deepEqual((api.requests[1]!.body as { runner_selector: unknown }).runner_selector, {
+      deployment: { id: 'dep1', user_id: 'alice' },
+    });
+    await assert.rejects(
+      model({ computeClusterId: 'cc1' }).predictByBytes({ inputBytes: 'x', inputType: 'text' }),
+      UsageError,
+    );
   });
 
   it('throws typed errors carrying code, description and req_id', async () => {
@@ -90,20 +135,31 @@ describe('the SDK speaks Clarifai v2 JSON', () => {
     });
     const nowhere = new Model({ url: RECOGNITION_URL, authConfig: { pat: 'p', base: 'http://127.0.0.1:2' } });
     await assert.rejects(nowhere.predictByBytes({ inputBytes: 'x', inputType: 'text' }), ConnectionError);
-    await assert.rejects(model().predictByBytes({ inputBytes: 'x', inputType: 'pdf' as never }), /one of text, image, video, audio/);
-    await assert.rejects(model().predict({ inputs: Array.from({ length: 129 }, () => ({ data: { text: { raw: 'x' } } })) }), /at most 128/);
+    await assert.rejects(
+      model().predictByBytes({ inputBytes: 'x', inputType: 'pdf' as never }),
+      /one of text, image, video, audio/,
+    );
+    await assert.rejects(
+      model().predict({ inputs: Array.from({ length: 129 }, () => ({ data: { text: { raw: 'x' } } })) }),
+      /at most 128/,
+    );
   });
 
   it('reads CLARIFAI_PAT, CLARIFAI_USER_ID and CLARIFAI_API_BASE when authConfig leaves them out', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { CLARIFAI_PAT: 'good-pat', CLARIFAI_USER_ID: 'clarifai', CLARIFAI_API_BASE: api.url });
+    Object.assign(process.env, {
+      CLARIFAI_PAT: 'good-pat',
+      CLARIFAI_USER_ID: 'clarifai',
+      CLARIFAI_API_BASE: api.url,
+    });
     try {
       const m = new Model({ modelId: 'general-image-recognition', authConfig: { appId: 'main' } });
       assert.equal(m.ref.userId, 'clarifai');
       const outputs = await m.predictByBytes({ inputBytes: 'x', inputType: 'text' });
       assert.equal(outputs.length, 1);
     } finally {
-      for (const k of ['CLARIFAI_PAT', 'CLARIFAI_USER_ID', 'CLARIFAI_API_BASE']) if (saved[k] === undefined) delete process.env[k];
+      for (const k of ['CLARIFAI_PAT', 'CLARIFAI_USER_ID', 'CLARIFAI_API_BASE'])
+        if (saved[k] === undefined) delete process.env[k];
     }
   });
 });
@@ -124,8 +180,22 @@ describe('the CLI speaks Clarifai v2 JSON to a remote base', () => {
 
     api.requests.length = 0;
     const res = await runCli(
-      ['model', 'predict', '--model_url', RECOGNITION_URL, '--url', 'https://samples.clarifai.com/dog2.jpeg', '--input_type', 'image',
-        '--output_config', '{"max_concepts":3}', '-cc_id', 'cc1', '-np_id', 'np1'],
+      [
+        'model',
+        'predict',
+        '--model_url',
+        RECOGNITION_URL,
+        '--url',
+        'https://samples.clarifai.com/dog2.jpeg',
+        '--input_type',
+        'image',
+        '--output_config',
+        '{"max_concepts":3}',
+        '-cc_id',
+        'cc1',
+        '-np_id',
+        'np1',
+      ],
       env,
     );
     assert.equal(res.code, 0, res.stderr);
@@ -139,7 +209,21 @@ describe('the CLI speaks Clarifai v2 JSON to a remote base', () => {
       runner_selector: { nodepool: { id: 'np1', compute_cluster: { id: 'cc1', user_id: 'alice' } } },
     });
 
-    const json = await runCli(['model', 'predict', '--model_url', RECOGNITION_URL, '--bytes', 'hi', '--input_type', 'text', '-o', 'json'], env);
+    const json = await runCli(
+      [
+        'model',
+        'predict',
+        '--model_url',
+        RECOGNITION_URL,
+        '--bytes',
+        'hi',
+        '--input_type',
+        'text',
+        '-o',
+        'json',
+      ],
+      env,
+    );
     assert.equal(JSON.parse(json.stdout).status.req_id, 'req-1');
   });
 

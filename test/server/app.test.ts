@@ -71,7 +71,12 @@ interface CallOptions {
   rawBody?: string;
 }
 
-async function call(app: FastifyInstance, method: 'GET' | 'POST' | 'DELETE', url: string, opts: CallOptions = {}): Promise<Answer> {
+async function call(
+  app: FastifyInstance,
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+  opts: CallOptions = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (opts.key !== undefined) headers.authorization = `Key ${opts.key}`;
   if (opts.authorization !== undefined) headers.authorization = opts.authorization;
@@ -91,7 +96,8 @@ function assertError(res: Answer, http: number, code: number, ...details: Array<
   assert.ok(res.body.status.req_id, 'an error carries the request id');
   for (const d of details) {
     const text = res.body.status.details ?? '';
-    if (typeof d === 'string') assert.ok(text.includes(d), `details should mention ${JSON.stringify(d)}: ${text}`);
+    if (typeof d === 'string')
+      assert.ok(text.includes(d), `details should mention ${JSON.stringify(d)}: ${text}`);
     else assert.match(text, d);
   }
 }
@@ -184,12 +190,17 @@ after(async () => {
 });
 
 describe('health', () => {
-  for (const path of ['/health', '/v2/healthz', '/health?probe=1']) {
+  for (const path of ['/health', '/v2/healthz', '/health?probe=1', '/health/', '/v2/healthz/']) {
     it(`GET ${path} answers without a key`, async () => {
       const res = await call(app, 'GET', path);
       assertOk(res);
     });
   }
+
+  it('a trailing slash does not make a /v2 route public', async () => {
+    assertError(await call(app, 'GET', '/v2/users/me/'), 401, StatusCode.CONN_KEY_NOT_FOUND);
+    assertError(await call(app, 'GET', '/v2/models/'), 401, StatusCode.CONN_KEY_NOT_FOUND);
+  });
 });
 
 describe('authentication', () => {
@@ -199,9 +210,17 @@ describe('authentication', () => {
     ['/v2/models', '/v2/models', 'GET'],
     ['/v2/users/:user_id/apps/:app_id/models', '/v2/users/clarifai/apps/main/models', 'GET'],
     ['/v2/users/:user_id/apps/:app_id/models/:model_id', RECOGNITION, 'GET'],
-    ['/v2/users/:user_id/apps/:app_id/models/:model_id/versions/:version_id', `${RECOGNITION}/versions/v1`, 'GET'],
+    [
+      '/v2/users/:user_id/apps/:app_id/models/:model_id/versions/:version_id',
+      `${RECOGNITION}/versions/v1`,
+      'GET',
+    ],
     ['/v2/users/:user_id/apps/:app_id/models/:model_id/outputs', `${RECOGNITION}/outputs`, 'POST'],
-    ['/v2/users/:user_id/apps/:app_id/models/:model_id/versions/:version_id/outputs', `${RECOGNITION}/versions/v1/outputs`, 'POST'],
+    [
+      '/v2/users/:user_id/apps/:app_id/models/:model_id/versions/:version_id/outputs',
+      `${RECOGNITION}/versions/v1/outputs`,
+      'POST',
+    ],
     ['/v2/users/:user_id/apps/:app_id/inputs', '/v2/users/me/apps/default/inputs', 'POST'],
     ['/v2/users/:user_id/apps/:app_id/inputs', '/v2/users/me/apps/default/inputs', 'GET'],
     ['/v2/users/:user_id/apps/:app_id/inputs/:input_id', '/v2/users/me/apps/default/inputs/abc', 'GET'],
@@ -209,7 +228,8 @@ describe('authentication', () => {
   const body = { inputs: [textInput('hello')] };
 
   it('the route list above names real routes', () => {
-    for (const [pattern, , method] of routes) assert.ok(app.hasRoute({ method, url: pattern }), `${method} ${pattern}`);
+    for (const [pattern, , method] of routes)
+      assert.ok(app.hasRoute({ method, url: pattern }), `${method} ${pattern}`);
   });
 
   for (const [, url, method] of routes) {
@@ -231,7 +251,14 @@ describe('authentication', () => {
 
   it('malformed keys and headers -> 401 CONN_KEY_INVALID, never echoed', async () => {
     const secret = 'hunter2-very-secret-token-xyz';
-    for (const authorization of [`Key ${secret}`, `Bearer ${secret}`, `Basic ${secret}`, secret, `Key ${adminKey}x`, 'Key']) {
+    for (const authorization of [
+      `Key ${secret}`,
+      `Bearer ${secret}`,
+      `Basic ${secret}`,
+      secret,
+      `Key ${adminKey}x`,
+      'Key',
+    ]) {
       const res = await call(app, 'GET', '/v2/users/me', { authorization });
       assertError(res, 401, StatusCode.CONN_KEY_INVALID);
       assert.ok(!res.raw.includes(secret), `the key leaked: ${res.raw}`);
@@ -240,11 +267,21 @@ describe('authentication', () => {
   });
 
   it('an empty Authorization header counts as no key', async () => {
-    assertError(await call(app, 'GET', '/v2/users/me', { authorization: '' }), 401, StatusCode.CONN_KEY_NOT_FOUND);
+    assertError(
+      await call(app, 'GET', '/v2/users/me', { authorization: '' }),
+      401,
+      StatusCode.CONN_KEY_NOT_FOUND,
+    );
   });
 
   it('accepts `Key`, `Bearer`, and either in any case', async () => {
-    for (const authorization of [`Key ${adminKey}`, `Bearer ${adminKey}`, `key ${adminKey}`, `BEARER ${adminKey}`, `  Key   ${adminKey}  `]) {
+    for (const authorization of [
+      `Key ${adminKey}`,
+      `Bearer ${adminKey}`,
+      `key ${adminKey}`,
+      `BEARER ${adminKey}`,
+      `  Key   ${adminKey}  `,
+    ]) {
       const res = await call(app, 'GET', '/v2/users/me', { authorization });
       assertOk(res);
       assert.equal(res.body.user?.id, adminId);
@@ -307,14 +344,19 @@ describe('models', () => {
 
   it('GET by version id; an unknown version -> 404', async () => {
     assertOk(await call(app, 'GET', `${RECOGNITION}/versions/${recognitionVersion}`, { key: adminKey }));
-    assertError(await call(app, 'GET', `${RECOGNITION}/versions/no-such-version`, { key: adminKey }), 404, StatusCode.MODEL_DOES_NOT_EXIST);
+    assertError(
+      await call(app, 'GET', `${RECOGNITION}/versions/no-such-version`, { key: adminKey }),
+      404,
+      StatusCode.MODEL_DOES_NOT_EXIST,
+    );
   });
 
   it('GET /v2/models lists the built-ins once each, paged', async () => {
     const res = await call(app, 'GET', '/v2/models', { key: adminKey });
     assertOk(res);
     const ids = (res.body.models ?? []).map((m) => `${m.user_id}/${m.app_id}/${m.id}`);
-    for (const def of engine.models()) assert.ok(ids.includes(`${def.userId}/${def.appId}/${def.id}`), ids.join(' '));
+    for (const def of engine.models())
+      assert.ok(ids.includes(`${def.userId}/${def.appId}/${def.id}`), ids.join(' '));
     assert.equal(new Set(ids).size, ids.length);
 
     const page2 = await call(app, 'GET', '/v2/models?per_page=1&page=2', { key: adminKey });
@@ -325,12 +367,19 @@ describe('models', () => {
 
   it('bad paging -> 400 naming the parameter', async () => {
     for (const q of ['per_page=0', 'per_page=1001', 'page=0', 'page=abc']) {
-      assertError(await call(app, 'GET', `/v2/models?${q}`, { key: adminKey }), 400, StatusCode.CONN_INVALID_REQUEST, q.split('=')[0]!);
+      assertError(
+        await call(app, 'GET', `/v2/models?${q}`, { key: adminKey }),
+        400,
+        StatusCode.CONN_INVALID_REQUEST,
+        q.split('=')[0]!,
+      );
     }
   });
 
   it('a model that does not exist -> 404 21200 listing what is available and pointing at the cloud', async () => {
-    const res = await call(app, 'GET', '/v2/users/anthropic/apps/completion/models/claude-v2', { key: adminKey });
+    const res = await call(app, 'GET', '/v2/users/anthropic/apps/completion/models/claude-v2', {
+      key: adminKey,
+    });
     assertError(
       res,
       404,
@@ -340,10 +389,15 @@ describe('models', () => {
       'clarifai/main/language-identification',
       "Clarifai's cloud",
     );
-    const predicted = await call(app, 'POST', '/v2/users/anthropic/apps/completion/models/claude-v2/outputs', {
-      key: adminKey,
-      body: { inputs: [textInput('hello')] },
-    });
+    const predicted = await call(
+      app,
+      'POST',
+      '/v2/users/anthropic/apps/completion/models/claude-v2/outputs',
+      {
+        key: adminKey,
+        body: { inputs: [textInput('hello')] },
+      },
+    );
     assertError(predicted, 404, StatusCode.MODEL_DOES_NOT_EXIST, "Clarifai's cloud");
   });
 });
@@ -351,7 +405,10 @@ describe('models', () => {
 describe('predict', () => {
   describe('image recognition', () => {
     it('base64 dogs.jpg -> dog first, with a full output envelope', async () => {
-      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [imageInput(DOGS_B64, 'my-dogs')] } });
+      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
+        key: adminKey,
+        body: { inputs: [imageInput(DOGS_B64, 'my-dogs')] },
+      });
       const [out] = outputsOf(res);
       assert.ok(out);
       assert.equal(outputsOf(res).length, 1);
@@ -406,9 +463,17 @@ describe('predict', () => {
     });
 
     it('without output_config the dogs photo has more than 3 concepts (so the next test means something)', async () => {
-      const concepts = conceptsOf(await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [imageInput()] } }));
+      const concepts = conceptsOf(
+        await call(app, 'POST', `${RECOGNITION}/outputs`, {
+          key: adminKey,
+          body: { inputs: [imageInput()] },
+        }),
+      );
       assert.ok(concepts.length > 3, JSON.stringify(concepts));
-      assert.ok(concepts.some((c) => c.value < 0.3), 'some concept is under 0.3');
+      assert.ok(
+        concepts.some((c) => c.value < 0.3),
+        'some concept is under 0.3',
+      );
     });
 
     it('max_concepts under model.model_version.output_info and under the older model.output_info', async () => {
@@ -416,8 +481,16 @@ describe('predict', () => {
         { model_version: { output_info: { output_config: { max_concepts: 3 } } } },
         { output_info: { output_config: { max_concepts: 3 } } },
       ]) {
-        const concepts = conceptsOf(await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [imageInput()], model } }));
-        assert.ok(concepts.length > 0 && concepts.length <= 3, `${JSON.stringify(model)}: ${concepts.length} concepts`);
+        const concepts = conceptsOf(
+          await call(app, 'POST', `${RECOGNITION}/outputs`, {
+            key: adminKey,
+            body: { inputs: [imageInput()], model },
+          }),
+        );
+        assert.ok(
+          concepts.length > 0 && concepts.length <= 3,
+          `${JSON.stringify(model)}: ${concepts.length} concepts`,
+        );
         assert.equal(concepts[0]?.name, 'dog');
       }
     });
@@ -426,7 +499,12 @@ describe('predict', () => {
       const concepts = conceptsOf(
         await call(app, 'POST', `${RECOGNITION}/outputs`, {
           key: adminKey,
-          body: { inputs: [imageInput()], model: { model_version: { output_info: { output_config: { select_concepts: [{ name: 'dog' }] } } } } },
+          body: {
+            inputs: [imageInput()],
+            model: {
+              model_version: { output_info: { output_config: { select_concepts: [{ name: 'dog' }] } } },
+            },
+          },
         }),
       );
       assert.deepEqual(
@@ -458,13 +536,20 @@ describe('predict', () => {
 
   describe('image detection', () => {
     it('finds at least four dogs with boxes inside the image', async () => {
-      const res = await call(app, 'POST', `${DETECTION}/outputs`, { key: adminKey, body: { inputs: [imageInput()] } });
+      const res = await call(app, 'POST', `${DETECTION}/outputs`, {
+        key: adminKey,
+        body: { inputs: [imageInput()] },
+      });
       const regions = outputsOf(res)[0]?.data.regions ?? [];
       const dogs = regions.filter((r) => r.data.concepts[0]?.name === 'dog');
-      assert.ok(dogs.length >= 4, `${dogs.length} dogs in ${JSON.stringify(regions.map((r) => r.data.concepts[0]?.name))}`);
+      assert.ok(
+        dogs.length >= 4,
+        `${dogs.length} dogs in ${JSON.stringify(regions.map((r) => r.data.concepts[0]?.name))}`,
+      );
       for (const r of regions) {
         const b = r.region_info.bounding_box;
-        for (const v of [b.top_row, b.left_col, b.bottom_row, b.right_col]) assert.ok(v >= 0 && v <= 1, JSON.stringify(b));
+        for (const v of [b.top_row, b.left_col, b.bottom_row, b.right_col])
+          assert.ok(v >= 0 && v <= 1, JSON.stringify(b));
         assert.ok(b.top_row < b.bottom_row && b.left_col < b.right_col, JSON.stringify(b));
       }
     });
@@ -472,7 +557,10 @@ describe('predict', () => {
     it('inference params are applied (max_detections)', async () => {
       const res = await call(app, 'POST', `${DETECTION}/outputs`, {
         key: adminKey,
-        body: { inputs: [imageInput()], model: { model_version: { output_info: { params: { max_detections: 2 } } } } },
+        body: {
+          inputs: [imageInput()],
+          model: { model_version: { output_info: { params: { max_detections: 2 } } } },
+        },
       });
       const regions = outputsOf(res)[0]?.data.regions ?? [];
       assert.ok(regions.length >= 1 && regions.length <= 2, `${regions.length} regions`);
@@ -484,7 +572,14 @@ describe('predict', () => {
         key: adminKey,
         body: { inputs: [imageInput()], model: { output_info: { params: { max_objects: 3 } } } },
       });
-      assertError(res, 400, StatusCode.MODEL_INVALID_ARGUMENT, 'max_objects', 'max_detections', 'iou_threshold');
+      assertError(
+        res,
+        400,
+        StatusCode.MODEL_INVALID_ARGUMENT,
+        'max_objects',
+        'max_detections',
+        'iou_threshold',
+      );
     });
 
     it('a param out of range -> 400', async () => {
@@ -498,7 +593,12 @@ describe('predict', () => {
 
   describe('language identification', () => {
     it('English text.raw -> en', async () => {
-      const concepts = conceptsOf(await call(app, 'POST', `${LANGUAGE}/outputs`, { key: adminKey, body: { inputs: [textInput(ENGLISH)] } }));
+      const concepts = conceptsOf(
+        await call(app, 'POST', `${LANGUAGE}/outputs`, {
+          key: adminKey,
+          body: { inputs: [textInput(ENGLISH)] },
+        }),
+      );
       assert.equal(concepts[0]?.name, 'en');
     });
 
@@ -521,19 +621,28 @@ describe('predict', () => {
 
   describe('bad requests', () => {
     it('text sent to an image model -> 400 naming both types', async () => {
-      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [textInput(ENGLISH)] } });
+      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
+        key: adminKey,
+        body: { inputs: [textInput(ENGLISH)] },
+      });
       assertError(res, 400, StatusCode.INPUT_INVALID_ARGUMENT, /image/, /text/);
     });
 
     it('an image sent to a text model -> 400 naming both types', async () => {
-      const res = await call(app, 'POST', `${LANGUAGE}/outputs`, { key: adminKey, body: { inputs: [imageInput()] } });
+      const res = await call(app, 'POST', `${LANGUAGE}/outputs`, {
+        key: adminKey,
+        body: { inputs: [imageInput()] },
+      });
       assertError(res, 400, StatusCode.INPUT_INVALID_ARGUMENT, /image/, /text/);
     });
 
     it('base64 that is not an image -> 400', async () => {
       const notImage = Buffer.from('this is plain text, not a picture of anything').toString('base64');
       assertError(
-        await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [imageInput(notImage)] } }),
+        await call(app, 'POST', `${RECOGNITION}/outputs`, {
+          key: adminKey,
+          body: { inputs: [imageInput(notImage)] },
+        }),
         400,
         StatusCode.INPUT_INVALID_ARGUMENT,
       );
@@ -541,12 +650,18 @@ describe('predict', () => {
 
     it('a truncated JPEG -> 400, not a server error', async () => {
       const truncated = DOGS.subarray(0, Math.floor(DOGS.length / 3)).toString('base64');
-      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [imageInput(truncated)] } });
+      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
+        key: adminKey,
+        body: { inputs: [imageInput(truncated)] },
+      });
       assertError(res, 400, StatusCode.INPUT_INVALID_ARGUMENT);
     });
 
     it('invalid base64 characters -> 400 naming the field', async () => {
-      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [imageInput('!!!not*base64$$$')] } });
+      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
+        key: adminKey,
+        body: { inputs: [imageInput('!!!not*base64$$$')] },
+      });
       assertError(res, 400, StatusCode.INPUT_INVALID_ARGUMENT, 'inputs[0].data.image.base64');
     });
 
@@ -558,7 +673,9 @@ describe('predict', () => {
 
     it(`exactly ${MAX_INPUTS_PER_REQUEST} inputs is fine`, async () => {
       const inputs = Array.from({ length: MAX_INPUTS_PER_REQUEST }, () => textInput(ENGLISH));
-      const outs = outputsOf(await call(app, 'POST', `${LANGUAGE}/outputs`, { key: adminKey, body: { inputs } }));
+      const outs = outputsOf(
+        await call(app, 'POST', `${LANGUAGE}/outputs`, { key: adminKey, body: { inputs } }),
+      );
       assert.equal(outs.length, MAX_INPUTS_PER_REQUEST);
       assert.ok(outs.every((o) => o.data.concepts?.[0]?.name === 'en'));
     });
@@ -579,14 +696,26 @@ describe('predict', () => {
     });
 
     it('an input with no media, or media with both url and base64 -> 400', async () => {
-      for (const input of [{ data: {} }, { data: { image: {} } }, { data: { image: { url: `${photoBase}/dogs.jpg`, base64: DOGS_B64 } } }, {}, 'dogs.jpg']) {
-        const res = await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [input] } });
+      for (const input of [
+        { data: {} },
+        { data: { image: {} } },
+        { data: { image: { url: `${photoBase}/dogs.jpg`, base64: DOGS_B64 } } },
+        {},
+        'dogs.jpg',
+      ]) {
+        const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
+          key: adminKey,
+          body: { inputs: [input] },
+        });
         assertError(res, 400, StatusCode.INPUT_INVALID_ARGUMENT, 'inputs[0]');
       }
     });
 
     it('malformed JSON -> 400 CONN_BAD_REQUEST_FORMAT', async () => {
-      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, rawBody: '{"inputs": [' });
+      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
+        key: adminKey,
+        rawBody: '{"inputs": [',
+      });
       assertError(res, 400, StatusCode.CONN_BAD_REQUEST_FORMAT, 'JSON');
     });
 
@@ -618,7 +747,10 @@ describe('predict', () => {
     });
 
     it('model that is not an object -> 400', async () => {
-      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [imageInput()], model: 'general' } });
+      const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
+        key: adminKey,
+        body: { inputs: [imageInput()], model: 'general' },
+      });
       assertError(res, 400, StatusCode.CONN_INVALID_REQUEST, 'model');
     });
   });
@@ -635,7 +767,10 @@ describe('predict', () => {
     it('a nodepool -> 404 naming it and its compute cluster', async () => {
       const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
         key: adminKey,
-        body: { inputs: [imageInput()], runner_selector: { nodepool: { id: 'pool-7', compute_cluster: { id: 'cluster-9' } } } },
+        body: {
+          inputs: [imageInput()],
+          runner_selector: { nodepool: { id: 'pool-7', compute_cluster: { id: 'cluster-9' } } },
+        },
       });
       assertError(res, 404, StatusCode.NODEPOOL_DOES_NOT_EXIST, 'pool-7', 'cluster-9');
     });
@@ -652,7 +787,10 @@ describe('privacy: a private model of another user reads as missing', () => {
     assert.equal(secret.http, missing.http);
     assert.equal(secret.body.status.code, missing.body.status.code);
     assert.equal(secret.body.status.description, missing.body.status.description);
-    assert.equal(secret.body.status.details?.replace(BOB_MODEL, 'X'), missing.body.status.details?.replace('no-such-model', 'X'));
+    assert.equal(
+      secret.body.status.details?.replace(BOB_MODEL, 'X'),
+      missing.body.status.details?.replace('no-such-model', 'X'),
+    );
   }
 
   it("admin's GET of bob's private model is answered like a missing model", async () => {
@@ -683,8 +821,14 @@ describe('privacy: a private model of another user reads as missing', () => {
     const secret = await call(app, 'POST', `${secretPath}/outputs`, { key: adminKey, body });
     const missing = await call(app, 'POST', `${missingPath}/outputs`, { key: adminKey, body });
     assertSameAsMissing(secret, missing);
-    const secretVersion = await call(app, 'POST', `${secretPath}/versions/${BOB_VERSION}/outputs`, { key: adminKey, body });
-    const missingVersion = await call(app, 'POST', `${missingPath}/versions/${BOB_VERSION}/outputs`, { key: adminKey, body });
+    const secretVersion = await call(app, 'POST', `${secretPath}/versions/${BOB_VERSION}/outputs`, {
+      key: adminKey,
+      body,
+    });
+    const missingVersion = await call(app, 'POST', `${missingPath}/versions/${BOB_VERSION}/outputs`, {
+      key: adminKey,
+      body,
+    });
     assertSameAsMissing(secretVersion, missingVersion);
   });
 
@@ -711,9 +855,13 @@ describe('privacy: a private model of another user reads as missing', () => {
   });
 
   it("the not-found details bob gets list his model; admin's do not", async () => {
-    const bobs = await call(app, 'GET', '/v2/users/anthropic/apps/completion/models/claude-v2', { key: bobKey });
+    const bobs = await call(app, 'GET', '/v2/users/anthropic/apps/completion/models/claude-v2', {
+      key: bobKey,
+    });
     assertError(bobs, 404, StatusCode.MODEL_DOES_NOT_EXIST, `bob/${BOB_APP}/${BOB_MODEL}`);
-    const admins = await call(app, 'GET', '/v2/users/anthropic/apps/completion/models/claude-v2', { key: adminKey });
+    const admins = await call(app, 'GET', '/v2/users/anthropic/apps/completion/models/claude-v2', {
+      key: adminKey,
+    });
     assertError(admins, 404, StatusCode.MODEL_DOES_NOT_EXIST);
     assert.ok(!(admins.body.status.details ?? '').includes(BOB_MODEL), admins.body.status.details);
   });
@@ -724,14 +872,19 @@ describe('inputs', () => {
   let inputId: string;
 
   it('admin posts an input and gets it back by id', async () => {
-    const posted = await call(app, 'POST', inputsPath, { key: adminKey, body: { inputs: [{ id: 'note-1', data: { text: { raw: 'hello there' } } }] } });
+    const posted = await call(app, 'POST', inputsPath, {
+      key: adminKey,
+      body: { inputs: [{ id: 'note-1', data: { text: { raw: 'hello there' } } }] },
+    });
     assertOk(posted);
     assert.equal(posted.body.inputs?.length, 1);
     inputId = posted.body.inputs![0]!.id!;
     assert.equal(inputId, 'note-1');
 
     for (const user of ['me', adminId]) {
-      const got = await call(app, 'GET', `/v2/users/${user}/apps/default/inputs/${inputId}`, { key: adminKey });
+      const got = await call(app, 'GET', `/v2/users/${user}/apps/default/inputs/${inputId}`, {
+        key: adminKey,
+      });
       assertOk(got);
       assert.equal(got.body.input?.id, inputId);
       assert.equal(got.body.input?.data.text?.raw, 'hello there');
@@ -751,20 +904,42 @@ describe('inputs', () => {
   });
 
   it('a taken id -> 409 INPUT_ALREADY_EXISTS; an invalid id -> 400', async () => {
-    const dup = await call(app, 'POST', inputsPath, { key: adminKey, body: { inputs: [{ id: 'note-1', data: { text: { raw: 'again' } } }] } });
+    const dup = await call(app, 'POST', inputsPath, {
+      key: adminKey,
+      body: { inputs: [{ id: 'note-1', data: { text: { raw: 'again' } } }] },
+    });
     assertError(dup, 409, StatusCode.INPUT_ALREADY_EXISTS);
-    const bad = await call(app, 'POST', inputsPath, { key: adminKey, body: { inputs: [{ id: 'has space', data: { text: { raw: 'x' } } }] } });
+    const bad = await call(app, 'POST', inputsPath, {
+      key: adminKey,
+      body: { inputs: [{ id: 'has space', data: { text: { raw: 'x' } } }] },
+    });
     assertError(bad, 400, StatusCode.INPUT_INVALID_ARGUMENT, 'has space');
   });
 
   it('an unknown input -> 404', async () => {
-    assertError(await call(app, 'GET', `${inputsPath}/no-such-input`, { key: adminKey }), 404, StatusCode.INPUT_DOES_NOT_EXIST);
+    assertError(
+      await call(app, 'GET', `${inputsPath}/no-such-input`, { key: adminKey }),
+      404,
+      StatusCode.INPUT_DOES_NOT_EXIST,
+    );
   });
 
   it("bob cannot read admin's input", async () => {
-    assertError(await call(app, 'GET', `/v2/users/${adminId}/apps/default/inputs/${inputId}`, { key: bobKey }), 404, StatusCode.USER_DOES_NOT_EXIST);
-    assertError(await call(app, 'GET', `/v2/users/me/apps/default/inputs/${inputId}`, { key: bobKey }), 404, StatusCode.INPUT_DOES_NOT_EXIST);
-    assertError(await call(app, 'GET', `/v2/users/${adminId}/apps/default/inputs`, { key: bobKey }), 404, StatusCode.USER_DOES_NOT_EXIST);
+    assertError(
+      await call(app, 'GET', `/v2/users/${adminId}/apps/default/inputs/${inputId}`, { key: bobKey }),
+      404,
+      StatusCode.USER_DOES_NOT_EXIST,
+    );
+    assertError(
+      await call(app, 'GET', `/v2/users/me/apps/default/inputs/${inputId}`, { key: bobKey }),
+      404,
+      StatusCode.INPUT_DOES_NOT_EXIST,
+    );
+    assertError(
+      await call(app, 'GET', `/v2/users/${adminId}/apps/default/inputs`, { key: bobKey }),
+      404,
+      StatusCode.USER_DOES_NOT_EXIST,
+    );
   });
 
   it("bob cannot post into admin's app", async () => {
@@ -773,11 +948,18 @@ describe('inputs', () => {
       body: { inputs: [{ id: 'planted', data: { text: { raw: 'from bob' } } }] },
     });
     assertError(res, 404, StatusCode.USER_DOES_NOT_EXIST);
-    assertError(await call(app, 'GET', `${inputsPath}/planted`, { key: adminKey }), 404, StatusCode.INPUT_DOES_NOT_EXIST);
+    assertError(
+      await call(app, 'GET', `${inputsPath}/planted`, { key: adminKey }),
+      404,
+      StatusCode.INPUT_DOES_NOT_EXIST,
+    );
   });
 
   it("bob's own input with the same id lives in bob's app only", async () => {
-    const posted = await call(app, 'POST', inputsPath, { key: bobKey, body: { inputs: [{ id: 'note-1', data: { text: { raw: "bob's note" } } }] } });
+    const posted = await call(app, 'POST', inputsPath, {
+      key: bobKey,
+      body: { inputs: [{ id: 'note-1', data: { text: { raw: "bob's note" } } }] },
+    });
     assertOk(posted);
     const bobs = await call(app, 'GET', `${inputsPath}/note-1`, { key: bobKey });
     assert.equal(bobs.body.input?.data.text?.raw, "bob's note");
@@ -788,13 +970,19 @@ describe('inputs', () => {
 
 describe('URL inputs', () => {
   it('by default a loopback URL is refused -> 400 30106 naming --allow-private-urls', async () => {
-    const res = await call(app, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [{ data: { image: { url: `${photoBase}/dogs.jpg` } } }] } });
+    const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
+      key: adminKey,
+      body: { inputs: [{ data: { image: { url: `${photoBase}/dogs.jpg` } } }] },
+    });
     assertError(res, 400, StatusCode.INPUT_INVALID_URL, '--allow-private-urls', '127.0.0.1');
   });
 
   it('with allowPrivateUrls the same URL predicts dog, and the URL is echoed', async () => {
     const url = `${photoBase}/dogs.jpg`;
-    const res = await call(privateUrlApp, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [{ data: { image: { url } } }] } });
+    const res = await call(privateUrlApp, 'POST', `${RECOGNITION}/outputs`, {
+      key: adminKey,
+      body: { inputs: [{ data: { image: { url } } }] },
+    });
     const [out] = outputsOf(res);
     assert.equal(out?.data.concepts?.[0]?.name, 'dog');
     assert.equal(out?.input?.data.image?.url, url);
@@ -835,7 +1023,9 @@ describe('localUserId (the embedded transport)', () => {
   });
 
   it('predicts as the local user', async () => {
-    const res = await call(localApp, 'POST', `${LANGUAGE}/outputs`, { body: { inputs: [textInput(ENGLISH)] } });
+    const res = await call(localApp, 'POST', `${LANGUAGE}/outputs`, {
+      body: { inputs: [textInput(ENGLISH)] },
+    });
     assert.equal(conceptsOf(res)[0]?.name, 'en');
   });
 
@@ -861,7 +1051,10 @@ describe('limits', () => {
   it('a body over bodyLimit -> 413 RPC_MAX_MESSAGE_SIZE_EXCEEDED', async () => {
     const small = buildApp({ store, engine, bodyLimit: 4096 });
     try {
-      const res = await call(small, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [imageInput()] } });
+      const res = await call(small, 'POST', `${RECOGNITION}/outputs`, {
+        key: adminKey,
+        body: { inputs: [imageInput()] },
+      });
       assertError(res, 413, StatusCode.RPC_MAX_MESSAGE_SIZE_EXCEEDED, 'limit');
     } finally {
       await small.close();
@@ -885,7 +1078,10 @@ describe('limits', () => {
     const strict = createEngine({ maxImagePixels: 10_000 });
     const strictApp = buildApp({ store, engine: strict });
     try {
-      const res = await call(strictApp, 'POST', `${RECOGNITION}/outputs`, { key: adminKey, body: { inputs: [imageInput()] } });
+      const res = await call(strictApp, 'POST', `${RECOGNITION}/outputs`, {
+        key: adminKey,
+        body: { inputs: [imageInput()] },
+      });
       assertError(res, 413, StatusCode.REQUEST_TOO_LARGE, 'pixels');
     } finally {
       await strictApp.close();

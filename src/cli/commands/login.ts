@@ -32,12 +32,19 @@ export async function run(opts: LoginOptions, env: Env): Promise<void> {
   if (envName !== undefined && !ENV_BASES[envName]) {
     throw new CliUsageError(`env must be one of ${Object.keys(ENV_BASES).join(', ')}; got "${envName}"`);
   }
-  const base = normaliseBase(pick('base_url', 'CLARIFAI_API_BASE') ?? (envName ? ENV_BASES[envName]! : ENV_BASES.prod!));
+  const base = normaliseBase(
+    pick('base_url', 'CLARIFAI_API_BASE') ?? (envName ? ENV_BASES[envName]! : ENV_BASES.prod!),
+  );
   const pat = pick('pat', 'CLARIFAI_PAT');
   if (!pat) {
-    throw new CliUsageError(`no PAT: put "pat: <your PAT>" in ${opts.config ?? 'a login file given with --config'}, or set CLARIFAI_PAT`);
+    throw new CliUsageError(
+      `no PAT: put "pat: <your PAT>" in ${opts.config ?? 'a login file given with --config'}, or set CLARIFAI_PAT`,
+    );
   }
-  if (/^YOUR_/.test(pat)) throw new CliUsageError(`the pat in ${opts.config} is still the placeholder "${pat}"; put your own PAT there`);
+  if (/^YOUR_/.test(pat))
+    throw new CliUsageError(
+      `the pat in ${opts.config} is still the placeholder "${pat}"; put your own PAT there`,
+    );
   const wantedUser = pick('user_id', 'CLARIFAI_USER_ID');
 
   const client = new V2Client(new HttpTransport(base, { timeoutMs: 30_000 }), pat);
@@ -46,12 +53,19 @@ export async function run(opts: LoginOptions, env: Env): Promise<void> {
     userId = (await client.getMe()).user.id;
   } catch (err) {
     if (err instanceof ApiError && err.httpStatus === 401) {
-      throw new ApiError({ httpStatus: 401, code: err.code, description: 'login failed', details: `${base} refused the PAT (${err.details ?? err.description})` });
+      throw new ApiError({
+        httpStatus: 401,
+        code: err.code,
+        description: 'login failed',
+        details: `${base} refused the PAT (${err.details ?? err.description})`,
+      });
     }
     throw err;
   }
   if (wantedUser && wantedUser !== userId) {
-    throw new CliUsageError(`the PAT belongs to user "${userId}" on ${base}, but user_id says "${wantedUser}"`);
+    throw new CliUsageError(
+      `the PAT belongs to user "${userId}" on ${base}, but user_id says "${wantedUser}"`,
+    );
   }
   const context = opts.context ?? 'default';
   const path = defaultConfigFile(env);
@@ -65,7 +79,9 @@ async function readLoginFile(path: string): Promise<Record<string, unknown>> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliUsageError(`cannot read --config ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new CliUsageError(
+      `cannot read --config ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   let doc: unknown;
   try {
@@ -78,6 +94,9 @@ async function readLoginFile(path: string): Promise<Record<string, unknown>> {
   }
   const allowed = ['user_id', 'pat', 'base_url', 'env'];
   const unknown = Object.keys(doc).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw new CliUsageError(`--config ${path} has unknown key ${unknown.join(', ')}; allowed: ${allowed.join(', ')}`);
+  if (unknown.length > 0)
+    throw new CliUsageError(
+      `--config ${path} has unknown key ${unknown.join(', ')}; allowed: ${allowed.join(', ')}`,
+    );
   return doc as Record<string, unknown>;
 }

@@ -8,25 +8,41 @@ export interface ServeCommandOptions {
   allowPrivateUrls?: boolean;
 }
 
-export async function run(opts: ServeCommandOptions, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function run(
+  opts: ServeCommandOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
   const port = Number(opts.port ?? '8080');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`--port must be an integer from 0 to 65535; got "${opts.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliUsageError(`--port must be an integer from 0 to 65535; got "${opts.port}"`);
   const dataDir = opts.dataDir ?? defaultDataDir(env);
   const { startServer } = await import('../../server/main.js');
   let server;
   try {
-    server = await startServer({ host: opts.host ?? '127.0.0.1', port, dataDir, allowPrivateUrls: opts.allowPrivateUrls ?? false });
+    server = await startServer({
+      host: opts.host ?? '127.0.0.1',
+      port,
+      dataDir,
+      allowPrivateUrls: opts.allowPrivateUrls ?? false,
+    });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${opts.host ?? '127.0.0.1'} is already in use; pick another with --port`);
-    if (code === 'EACCES') throw new Error(`not allowed to listen on port ${port}; use a port above 1023`);
+    if (code === 'EADDRINUSE')
+      throw new Error(
+        `port ${port} on ${opts.host ?? '127.0.0.1'} is already in use; pick another with --port`,
+        { cause: err },
+      );
+    if (code === 'EACCES')
+      throw new Error(`not allowed to listen on port ${port}; use a port above 1023`, { cause: err });
     throw err;
   }
   process.stdout.write(
     `Sibyl v2 API listening on ${server.url} (data in ${dataDir})\n` +
       `${server.bootstrap.createdPat ? 'Created' : 'Refreshed'} the admin login file ${server.bootstrap.path}; log in with:\n` +
       `  clarifai login --config ${server.bootstrap.path}\n` +
-      (opts.allowPrivateUrls ? 'URL inputs may reach private and loopback addresses (--allow-private-urls).\n' : ''),
+      (opts.allowPrivateUrls
+        ? 'URL inputs may reach private and loopback addresses (--allow-private-urls).\n'
+        : ''),
   );
   await new Promise<void>((resolve) => {
     const stop = () => {

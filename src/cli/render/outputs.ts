@@ -7,7 +7,11 @@ import { table } from './table.js';
  */
 export function renderOutputs(res: MultiOutputResponse): string {
   const many = res.outputs.length > 1;
-  return res.outputs.map((o, i) => (many ? `# input ${i + 1}${o.input?.id ? ` (${o.input.id})` : ''}\n` : '') + renderOutput(o)).join('\n\n');
+  return res.outputs
+    .map(
+      (o, i) => (many ? `# input ${i + 1}${o.input?.id ? ` (${o.input.id})` : ''}\n` : '') + renderOutput(o),
+    )
+    .join('\n\n');
 }
 
 function renderOutput(o: Output): string {
@@ -20,20 +24,32 @@ function renderOutput(o: Output): string {
   if (d.concepts && d.concepts.length > 0) parts.push(conceptTable(d.concepts));
   if (d.regions && d.regions.length > 0) parts.push(regionList(d.regions));
   if (d.embeddings && d.embeddings.length > 0) {
-    parts.push(d.embeddings.map((e) => `embedding (${e.num_dimensions} dimensions): [${e.vector.slice(0, 4).map(fmt).join(', ')}, ...]`).join('\n'));
+    parts.push(
+      d.embeddings
+        .map(
+          (e) =>
+            `embedding (${e.num_dimensions} dimensions): [${e.vector.slice(0, 4).map(fmt).join(', ')}, ...]`,
+        )
+        .join('\n'),
+    );
   }
   if (parts.length === 0) parts.push('(no concepts, regions or text in the output)');
   return parts.join('\n\n');
 }
 
 function conceptTable(concepts: Concept[]): string {
-  return table(['concept', 'value'], concepts.map((c) => [c.name || c.id, Number(fmt(c.value))]));
+  return table(
+    ['concept', 'value'],
+    concepts.map((c) => [c.name || c.id, Number(fmt(c.value))]),
+  );
 }
 
 function regionList(regions: Region[]): string {
   const lines = regions.map((r, i) => {
     const b = r.region_info?.bounding_box;
-    const box = b ? `top ${fmt(b.top_row)} left ${fmt(b.left_col)} bottom ${fmt(b.bottom_row)} right ${fmt(b.right_col)}` : 'no box';
+    const box = b
+      ? `top ${fmt(b.top_row)} left ${fmt(b.left_col)} bottom ${fmt(b.bottom_row)} right ${fmt(b.right_col)}`
+      : 'no box';
     const concepts = (r.data?.concepts ?? []).map((c) => `${c.name || c.id} ${fmt(c.value)}`).join(', ');
     return `region ${i + 1}: ${concepts}  (${box})`;
   });

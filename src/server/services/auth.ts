@@ -8,7 +8,10 @@ import type { Caller, ServiceContext } from './context.js';
  */
 export async function authenticate(ctx: ServiceContext, header: string | undefined): Promise<Caller> {
   if (!header || header.trim() === '') {
-    throw new AuthError('no API key: send the header "Authorization: Key <PAT>"', StatusCode.CONN_KEY_NOT_FOUND);
+    throw new AuthError(
+      'no API key: send the header "Authorization: Key <PAT>"',
+      StatusCode.CONN_KEY_NOT_FOUND,
+    );
   }
   const match = /^(Key|Bearer)\s+(\S+)\s*$/i.exec(header.trim());
   if (!match) throw new AuthError('the Authorization header must be "Key <PAT>"');

@@ -32,7 +32,11 @@ export async function postInputs(
   await ctx.store.apps.ensure(owner, appId);
   const saved: Input[] = [];
   for (const input of inputs) {
-    const rec = await ctx.store.inputs.create(owner, appId, input.id ? { id: input.id, data: input.data } : { data: input.data });
+    const rec = await ctx.store.inputs.create(
+      owner,
+      appId,
+      input.id ? { id: input.id, data: input.data } : { data: input.data },
+    );
     saved.push(toWireInput(rec));
   }
   return { status: ok(reqId), inputs: saved };
@@ -49,7 +53,11 @@ export async function getInput(
   const owner = ownUserId(caller, userId);
   const rec = await ctx.store.inputs.get(owner, appId, inputId);
   if (!rec) {
-    throw new NotFoundError(StatusCode.INPUT_DOES_NOT_EXIST, 'Input does not exist', `no input "${inputId}" in app "${appId}"`);
+    throw new NotFoundError(
+      StatusCode.INPUT_DOES_NOT_EXIST,
+      'Input does not exist',
+      `no input "${inputId}" in app "${appId}"`,
+    );
   }
   return { status: ok(reqId), input: toWireInput(rec) };
 }

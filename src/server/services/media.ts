@@ -8,13 +8,20 @@ import type { InputSource } from './request-shape.js';
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /** Turns an input's media (raw text, base64 or a URL the server fetches) into engine input. */
-export async function toEngineInput(ctx: ServiceContext, src: InputSource, where: string): Promise<EngineInput> {
+export async function toEngineInput(
+  ctx: ServiceContext,
+  src: InputSource,
+  where: string,
+): Promise<EngineInput> {
   let bytes: Uint8Array;
   if (src.raw !== undefined) return { type: 'text', text: src.raw };
   if (src.base64 !== undefined) {
     const compact = src.base64.replace(/\s+/g, '');
     if (!BASE64.test(compact)) {
-      throw new InvalidArgumentError(`${where}.data.${src.type}.base64 is not valid base64`, StatusCode.INPUT_INVALID_ARGUMENT);
+      throw new InvalidArgumentError(
+        `${where}.data.${src.type}.base64 is not valid base64`,
+        StatusCode.INPUT_INVALID_ARGUMENT,
+      );
     }
     bytes = Buffer.from(compact, 'base64');
   } else {

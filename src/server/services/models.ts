@@ -16,7 +16,11 @@ export interface ResolvedModel {
  * Finds a model the caller may see. A private model of another user is answered exactly like a
  * missing one, so its existence does not leak.
  */
-export async function resolveModel(ctx: ServiceContext, caller: Caller, ref: ModelRef): Promise<ResolvedModel> {
+export async function resolveModel(
+  ctx: ServiceContext,
+  caller: Caller,
+  ref: ModelRef,
+): Promise<ResolvedModel> {
   const model = await ctx.store.models.getVisible(caller.userId, ref.userId, ref.appId, ref.modelId);
   if (!model) throw await modelNotFound(ctx, caller, ref);
   const version = ref.versionId
@@ -56,13 +60,22 @@ export function toWireModel(model: ModelRecord, version?: ModelVersionRecord): W
     visibility: { gettable: model.visibility === 'public' ? Visibility.PUBLIC : Visibility.PRIVATE },
   };
   if (version) {
-    wire.model_version = { id: version.id, created_at: version.createdAt, status: { code: StatusCode.SUCCESS, description: 'Model is ready' } };
+    wire.model_version = {
+      id: version.id,
+      created_at: version.createdAt,
+      status: { code: StatusCode.SUCCESS, description: 'Model is ready' },
+    };
     if (version.outputInfo) wire.model_version.output_info = version.outputInfo;
   }
   return wire;
 }
 
-export async function getModel(ctx: ServiceContext, caller: Caller, ref: ModelRef, reqId: string): Promise<SingleModelResponse> {
+export async function getModel(
+  ctx: ServiceContext,
+  caller: Caller,
+  ref: ModelRef,
+  reqId: string,
+): Promise<SingleModelResponse> {
   const { model, version } = await resolveModel(ctx, caller, ref);
   return { status: ok(reqId), model: toWireModel(model, version) };
 }

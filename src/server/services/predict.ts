@@ -1,4 +1,4 @@
-import { NotFoundError, PredictionError } from '../../core/errors.js';
+import { NotFoundError, SibylError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
@@ -25,7 +25,11 @@ export async function predict(
 
   const def = ctx.engine.find(model.userId, model.appId, model.id);
   if (!def) {
-    throw new PredictionError(`model ${model.userId}/${model.appId}/${model.id} has no runtime on this server`);
+    throw new SibylError(
+      StatusCode.MODEL_NOT_DEPLOYED,
+      'Model is not deployed',
+      `model ${model.userId}/${model.appId}/${model.id} has no runtime on this server`,
+    );
   }
   const sources = inputs.map((input, i) => inputSource(input, `inputs[${i}]`));
   const engineInputs = await Promise.all(sources.map((src, i) => toEngineInput(ctx, src, `inputs[${i}]`)));

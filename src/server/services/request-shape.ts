@@ -28,7 +28,9 @@ export function parseInputs(body: unknown): Input[] {
   const inputs = body.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) throw bad('"inputs" must be a non-empty list');
   if (inputs.length > MAX_INPUTS_PER_REQUEST) {
-    throw bad(`"inputs" has ${inputs.length} items; at most ${MAX_INPUTS_PER_REQUEST} are allowed per request`);
+    throw bad(
+      `"inputs" has ${inputs.length} items; at most ${MAX_INPUTS_PER_REQUEST} are allowed per request`,
+    );
   }
   return inputs.map((input, i) => {
     if (!isObject(input)) throw bad(`inputs[${i}] must be an object`, StatusCode.INPUT_INVALID_ARGUMENT);
@@ -46,17 +48,24 @@ export function inputSource(input: Input, where: string): InputSource {
   if (!isObject(data)) throw bad(`${where}.data must be an object`, StatusCode.INPUT_INVALID_ARGUMENT);
   const present = INPUT_TYPES.filter((t) => data[t] !== undefined);
   if (present.length !== 1) {
-    throw bad(`${where}.data must hold exactly one of ${INPUT_TYPES.join(', ')}; found ${present.length === 0 ? 'none' : present.join(', ')}`, StatusCode.INPUT_INVALID_ARGUMENT);
+    throw bad(
+      `${where}.data must hold exactly one of ${INPUT_TYPES.join(', ')}; found ${present.length === 0 ? 'none' : present.join(', ')}`,
+      StatusCode.INPUT_INVALID_ARGUMENT,
+    );
   }
   const type = present[0]!;
   const media = data[type];
-  if (!isObject(media)) throw bad(`${where}.data.${type} must be an object`, StatusCode.INPUT_INVALID_ARGUMENT);
+  if (!isObject(media))
+    throw bad(`${where}.data.${type} must be an object`, StatusCode.INPUT_INVALID_ARGUMENT);
   const keys = (type === 'text' ? ['raw', 'url', 'base64'] : ['url', 'base64']).filter(
     (k) => typeof media[k] === 'string' && media[k] !== '',
   );
   if (keys.length !== 1) {
     const allowed = type === 'text' ? 'raw, url or base64' : 'url or base64';
-    throw bad(`${where}.data.${type} must have exactly one non-empty ${allowed}`, StatusCode.INPUT_INVALID_ARGUMENT);
+    throw bad(
+      `${where}.data.${type} must have exactly one non-empty ${allowed}`,
+      StatusCode.INPUT_INVALID_ARGUMENT,
+    );
   }
   const key = keys[0] as 'raw' | 'url' | 'base64';
   return { type, [key]: media[key] as string };

@@ -10,13 +10,23 @@ import { ok } from './reply.js';
  */
 export function ownUserId(caller: Caller, userId: string): string {
   if (userId === 'me' || userId === caller.userId) return caller.userId;
-  throw new NotFoundError(StatusCode.USER_DOES_NOT_EXIST, 'User does not exist', `no user "${userId}" for this key`);
+  throw new NotFoundError(
+    StatusCode.USER_DOES_NOT_EXIST,
+    'User does not exist',
+    `no user "${userId}" for this key`,
+  );
 }
 
-export async function getUser(ctx: ServiceContext, caller: Caller, userId: string, reqId: string): Promise<SingleUserResponse> {
+export async function getUser(
+  ctx: ServiceContext,
+  caller: Caller,
+  userId: string,
+  reqId: string,
+): Promise<SingleUserResponse> {
   const id = ownUserId(caller, userId);
   const user = await ctx.store.users.get(id);
-  if (!user) throw new NotFoundError(StatusCode.USER_DOES_NOT_EXIST, 'User does not exist', `no user "${id}"`);
+  if (!user)
+    throw new NotFoundError(StatusCode.USER_DOES_NOT_EXIST, 'User does not exist', `no user "${id}"`);
   const wire: SingleUserResponse['user'] = { id: user.id, created_at: user.createdAt };
   if (user.fullName) wire.full_name = user.fullName;
   return { status: ok(reqId), user: wire };

@@ -17,19 +17,32 @@ export interface UploadOptions {
 }
 
 /** Stores one input among the caller's own inputs and prints its id. */
-export async function run(opts: UploadOptions, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function run(
+  opts: UploadOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
   const given = (['file_path', 'url', 'bytes'] as const).filter((k) => opts[k] !== undefined);
   if (given.length !== 1) {
-    throw new CliUsageError(`give exactly one of --file_path, --url or --bytes (${given.length === 0 ? 'none was given' : `got ${given.map((k) => `--${k}`).join(' and ')}`})`);
+    throw new CliUsageError(
+      `give exactly one of --file_path, --url or --bytes (${given.length === 0 ? 'none was given' : `got ${given.map((k) => `--${k}`).join(' and ')}`})`,
+    );
   }
   if (opts.input_type !== undefined && !(INPUT_TYPES as readonly string[]).includes(opts.input_type)) {
-    throw new CliUsageError(`--input_type must be one of ${INPUT_TYPES.join(', ')}; got "${opts.input_type}"`);
+    throw new CliUsageError(
+      `--input_type must be one of ${INPUT_TYPES.join(', ')}; got "${opts.input_type}"`,
+    );
   }
   const fileBytes = opts.file_path !== undefined ? await readLocalFile(opts.file_path) : undefined;
   let type = opts.input_type as InputType | undefined;
   if (!type) {
-    type = opts.bytes !== undefined ? 'text' : fileBytes ? sniffInputType(fileBytes) : inputTypeFromName(opts.url!);
-    if (!type) throw new CliUsageError('cannot tell the input type: give --input_type text, image, video or audio');
+    type =
+      opts.bytes !== undefined
+        ? 'text'
+        : fileBytes
+          ? sniffInputType(fileBytes)
+          : inputTypeFromName(opts.url!);
+    if (!type)
+      throw new CliUsageError('cannot tell the input type: give --input_type text, image, video or audio');
   }
   const input =
     opts.url !== undefined

@@ -9,11 +9,17 @@ export interface ListOptions {
   output?: string;
 }
 
-export async function run(opts: ListOptions, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function run(
+  opts: ListOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
   const output = opts.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new CliUsageError(`--output must be text or json; got "${output}"`);
+  if (output !== 'text' && output !== 'json')
+    throw new CliUsageError(`--output must be text or json; got "${output}"`);
   if ((opts.user_id === undefined) !== (opts.app_id === undefined)) {
-    throw new CliUsageError('--user_id and --app_id go together (or give neither to list every model you can use)');
+    throw new CliUsageError(
+      '--user_id and --app_id go together (or give neither to list every model you can use)',
+    );
   }
   const session = await openSession(env);
   try {
@@ -29,7 +35,9 @@ export async function run(opts: ListOptions, env: Readonly<Record<string, string
       m.model_type_id ?? '',
       m.visibility?.gettable === 50 ? 'public' : 'private',
     ]);
-    process.stdout.write(rows.length === 0 ? 'no models\n' : `${table(['model_url', 'type', 'visibility'], rows)}\n`);
+    process.stdout.write(
+      rows.length === 0 ? 'no models\n' : `${table(['model_url', 'type', 'visibility'], rows)}\n`,
+    );
   } finally {
     await session.close();
   }

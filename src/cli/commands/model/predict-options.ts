@@ -51,7 +51,9 @@ export async function readPredictConfig(path: string): Promise<PredictFlags> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliUsageError(`cannot read --config ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new CliUsageError(
+      `cannot read --config ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   let doc: unknown;
   try {
@@ -64,7 +66,9 @@ export async function readPredictConfig(path: string): Promise<PredictFlags> {
   }
   const unknown = Object.keys(doc).filter((k) => !(PREDICT_KEYS as readonly string[]).includes(k));
   if (unknown.length > 0) {
-    throw new CliUsageError(`--config ${path} has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; allowed: ${PREDICT_KEYS.join(', ')}`);
+    throw new CliUsageError(
+      `--config ${path} has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; allowed: ${PREDICT_KEYS.join(', ')}`,
+    );
   }
   return doc as PredictFlags;
 }
@@ -81,15 +85,24 @@ export function planPredict(f: PredictFlags): PredictPlan {
   const str = (k: PredictKey): string | undefined => {
     const v = f[k];
     if (v === undefined || v === null) return undefined;
-    if (typeof v === 'object') throw new CliUsageError(`--${k} must be text, not a ${Array.isArray(v) ? 'list' : 'mapping'}`);
+    if (typeof v === 'object')
+      throw new CliUsageError(`--${k} must be text, not a ${Array.isArray(v) ? 'list' : 'mapping'}`);
     return String(v);
   };
   return {
     ref: modelRef(str),
     source: inputSource(str),
     ...inputType(str('input_type')),
-    params: jsonObject(f.inference_params, 'inference_params', 'e.g. \'{"temperature": 0.7, "max_tokens": 200}\''),
-    outputConfig: jsonObject(f.output_config, 'output_config', 'e.g. \'{"max_concepts": 3}\'') as OutputConfig,
+    params: jsonObject(
+      f.inference_params,
+      'inference_params',
+      'e.g. \'{"temperature": 0.7, "max_tokens": 200}\'',
+    ),
+    outputConfig: jsonObject(
+      f.output_config,
+      'output_config',
+      'e.g. \'{"max_concepts": 3}\'',
+    ) as OutputConfig,
     runner: runner(str),
   };
 }
@@ -97,18 +110,29 @@ export function planPredict(f: PredictFlags): PredictPlan {
 function modelRef(str: (k: PredictKey) => string | undefined): ModelRef {
   const url = str('model_url');
   const ids = { model_id: str('model_id'), user_id: str('user_id'), app_id: str('app_id') };
-  const given = Object.entries(ids).filter(([, v]) => v !== undefined).map(([k]) => `--${k}`);
+  const given = Object.entries(ids)
+    .filter(([, v]) => v !== undefined)
+    .map(([k]) => `--${k}`);
   if (url !== undefined) {
-    if (given.length > 0) throw new CliUsageError(`give either --model_url or --model_id/--user_id/--app_id, not both (got --model_url and ${given.join(', ')})`);
+    if (given.length > 0)
+      throw new CliUsageError(
+        `give either --model_url or --model_id/--user_id/--app_id, not both (got --model_url and ${given.join(', ')})`,
+      );
     try {
       return parseModelUrl(url);
     } catch (err) {
       throw new CliUsageError(err instanceof SibylError && err.details ? err.details : String(err));
     }
   }
-  if (given.length === 0) throw new CliUsageError('name the model with --model_url, or with --model_id, --user_id and --app_id');
-  const missing = Object.entries(ids).filter(([, v]) => v === undefined).map(([k]) => `--${k}`);
-  if (missing.length > 0) throw new CliUsageError(`--model_id, --user_id and --app_id go together: missing ${missing.join(', ')} (or use --model_url)`);
+  if (given.length === 0)
+    throw new CliUsageError('name the model with --model_url, or with --model_id, --user_id and --app_id');
+  const missing = Object.entries(ids)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => `--${k}`);
+  if (missing.length > 0)
+    throw new CliUsageError(
+      `--model_id, --user_id and --app_id go together: missing ${missing.join(', ')} (or use --model_url)`,
+    );
   return { userId: ids.user_id!, appId: ids.app_id!, modelId: ids.model_id! };
 }
 
@@ -141,7 +165,9 @@ function jsonObject(v: unknown, name: string, example: string): Record<string, u
   try {
     parsed = JSON.parse(v);
   } catch (err) {
-    throw new CliUsageError(`--${name} is not valid JSON (${(err as Error).message}); expected a JSON object, ${example}`);
+    throw new CliUsageError(
+      `--${name} is not valid JSON (${(err as Error).message}); expected a JSON object, ${example}`,
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CliUsageError(`--${name} must be a JSON object, ${example}`);
@@ -154,10 +180,14 @@ function runner(str: (k: PredictKey) => string | undefined): RunnerOptions {
   const np = str('nodepool_id');
   const dpl = str('deployment_id');
   if (dpl !== undefined && (cc !== undefined || np !== undefined)) {
-    throw new CliUsageError('give --deployment_id alone, or --compute_cluster_id with --nodepool_id, not both');
+    throw new CliUsageError(
+      'give --deployment_id alone, or --compute_cluster_id with --nodepool_id, not both',
+    );
   }
   if ((cc === undefined) !== (np === undefined)) {
-    throw new CliUsageError('--compute_cluster_id and --nodepool_id go together: give both, or --deployment_id');
+    throw new CliUsageError(
+      '--compute_cluster_id and --nodepool_id go together: give both, or --deployment_id',
+    );
   }
   const r: RunnerOptions = {};
   if (cc) r.computeClusterId = cc;

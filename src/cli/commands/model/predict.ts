@@ -8,6 +8,7 @@ import { openSession } from '../../connect.js';
 import type { Session } from '../../connect.js';
 import { CliUsageError } from '../../errors.js';
 import { renderOutputs } from '../../render/outputs.js';
+import { withProgress } from '../../render/progress.js';
 import type { InputSourceOption, PredictFlags, PredictPlan } from './predict-options.js';
 import { mergeFlags, planPredict, readPredictConfig } from './predict-options.js';
 
@@ -17,34 +18,57 @@ export interface PredictCommandOptions extends PredictFlags {
 
 export const DEFAULT_INPUT_APP = 'default';
 
-export async function run(opts: PredictCommandOptions, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function run(
+  opts: PredictCommandOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
   const { output = 'text', config, ...flags } = opts;
-  if (output !== 'text' && output !== 'json') throw new CliUsageError(`--output must be text or json; got "${output}"`);
+  if (output !== 'text' && output !== 'json')
+    throw new CliUsageError(`--output must be text or json; got "${output}"`);
   const plan = planPredict(config ? mergeFlags(await readPredictConfig(config), flags) : flags);
   // read a local file before starting anything heavy, so a typo fails fast
   const fileBytes = plan.source.kind === 'file_path' ? await readLocalFile(plan.source.value) : undefined;
 
-  const session = await openSession(env);
+  const label = `Predicting with ${plan.ref.modelId}`;
+  const session = await withProgress(label, () => openSession(env));
   try {
     const model = new Model({
       modelId: plan.ref.modelId,
       ...(plan.ref.versionId ? { modelVersion: { id: plan.ref.versionId } } : {}),
-      authConfig: { userId: plan.ref.userId, appId: plan.ref.appId, ...(session.pat ? { pat: session.pat } : {}) },
+      authConfig: {
+        userId: plan.ref.userId,
+        appId: plan.ref.appId,
+        ...(session.pat ? { pat: session.pat } : {}),
+      },
       transport: session.transport,
       ...plan.runner,
       ...(session.userId ? { runnerUserId: session.userId } : {}),
     });
     const inputs = [await buildInput(plan, session, model, fileBytes)];
-    const res = await model.predictResponse({ inputs, inferenceParams: plan.params, outputConfig: plan.outputConfig });
-    process.stdout.write(output === 'json' ? `${JSON.stringify(res, null, 2)}\n` : `${renderOutputs(res as MultiOutputResponse)}\n`);
+    const res = await model.predictResponse({
+      inputs,
+      inferenceParams: plan.params,
+      outputConfig: plan.outputConfig,
+    });
+    process.stdout.write(
+      output === 'json'
+        ? `${JSON.stringify(res, null, 2)}\n`
+        : `${renderOutputs(res as MultiOutputResponse)}\n`,
+    );
   } finally {
     await session.close();
   }
 }
 
-async function buildInput(plan: PredictPlan, session: Session, model: Model, fileBytes: Buffer | undefined): Promise<Input> {
+async function buildInput(
+  plan: PredictPlan,
+  session: Session,
+  model: Model,
+  fileBytes: Buffer | undefined,
+): Promise<Input> {
   const src = plan.source;
-  if (src.kind === 'input_id') return { id: src.value, data: (await findInput(session, model, src.value, plan.ref.appId)).data };
+  if (src.kind === 'input_id')
+    return { id: src.value, data: (await findInput(session, model, src.value, plan.ref.appId)).data };
   const type = plan.inputType ?? (await guessInputType(src, model, fileBytes));
   if (src.kind === 'url') return inputFromUrl(src.value, type);
   // --bytes is sent literally: "\n" stays a backslash and an n, as in Clarifai's CLI
@@ -52,13 +76,24 @@ async function buildInput(plan: PredictPlan, session: Session, model: Model, fil
 }
 
 /** Without --input_type: the model's own input type, else what the file or URL looks like. */
-async function guessInputType(src: InputSourceOption, model: Model, fileBytes: Buffer | undefined): Promise<InputType> {
+async function guessInputType(
+  src: InputSourceOption,
+  model: Model,
+  fileBytes: Buffer | undefined,
+): Promise<InputType> {
   const info = await model.loadInfo();
   const fromModel = inputTypeOfModelType(info.model_type_id);
   if (fromModel) return fromModel;
   const guess =
-    src.kind === 'bytes' ? 'text' : fileBytes ? sniffInputType(fileBytes) : src.kind === 'url' ? inputTypeFromName(src.value) : undefined;
-  if (!guess) throw new CliUsageError('cannot tell the input type: give --input_type text, image, video or audio');
+    src.kind === 'bytes'
+      ? 'text'
+      : fileBytes
+        ? sniffInputType(fileBytes)
+        : src.kind === 'url'
+          ? inputTypeFromName(src.value)
+          : undefined;
+  if (!guess)
+    throw new CliUsageError('cannot tell the input type: give --input_type text, image, video or audio');
   return guess;
 }
 
@@ -83,7 +118,14 @@ export async function readLocalFile(path: string): Promise<Buffer> {
     return await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
     throw new CliUsageError(`cannot read --file_path ${path}: ${why}`);
   }
 }

@@ -22,7 +22,9 @@ export function paging(query: unknown): { page: number; perPage: number } {
     if (raw === undefined || raw === '') return dflt;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1 || n > max) {
-      throw new InvalidArgumentError(`query parameter ${name} must be an integer from 1 to ${max}; got "${raw}"`);
+      throw new InvalidArgumentError(
+        `query parameter ${name} must be an integer from 1 to ${max}; got "${raw}"`,
+      );
     }
     return n;
   };

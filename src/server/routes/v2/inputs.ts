@@ -13,7 +13,9 @@ export function registerInputRoutes(app: FastifyInstance, ctx: ServiceContext): 
   app.get<{ Params: AppParams }>('/v2/users/:user_id/apps/:app_id/inputs', async (req) =>
     listInputs(ctx, callerOf(req), req.params.user_id, req.params.app_id, paging(req.query), req.id),
   );
-  app.get<{ Params: AppParams & { input_id: string } }>('/v2/users/:user_id/apps/:app_id/inputs/:input_id', async (req) =>
-    getInput(ctx, callerOf(req), req.params.user_id, req.params.app_id, req.params.input_id, req.id),
+  app.get<{ Params: AppParams & { input_id: string } }>(
+    '/v2/users/:user_id/apps/:app_id/inputs/:input_id',
+    async (req) =>
+      getInput(ctx, callerOf(req), req.params.user_id, req.params.app_id, req.params.input_id, req.id),
   );
 }
