@@ -49,10 +49,13 @@ export class EmbeddedTransport implements Transport {
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
+    // In-process, every request is the local user's: a key from the environment means nothing here.
+    const { authorization: _key, ...headers } = req.headers;
+    if (req.body !== undefined) headers['content-type'] = 'application/json';
     const res = await this.app.inject({
       method: req.method,
       url: req.path,
-      headers: req.body === undefined ? req.headers : { ...req.headers, 'content-type': 'application/json' },
+      headers,
       ...(req.body === undefined ? {} : { payload: JSON.stringify(req.body) }),
     });
     try {

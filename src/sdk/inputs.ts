@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Input, InputType } from '../core/wire.js';
 import { INPUT_TYPES } from '../core/wire.js';
 import { UsageError } from './errors.js';
@@ -26,4 +27,21 @@ export function inputFromBytes(bytes: Uint8Array, inputType: InputType, id?: str
 export function inputFromUrl(url: string, inputType: InputType, id?: string): Input {
   const data = { [inputType]: { url } };
   return id ? { id, data } : { data };
+}
+
+/** Reads a local input file on the client (the server never sees paths), with a usable error. */
+export async function readInputFile(path: string, label = 'file'): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reasons: Record<string, string> = {
+      ENOENT: 'no such file',
+      EISDIR: 'it is a directory',
+      EACCES: 'permission denied',
+    };
+    throw new UsageError(
+      `cannot read ${label} ${path}: ${(code && reasons[code]) ?? (err as Error).message}`,
+    );
+  }
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { ModelRef } from '../core/urls.js';
 import { parseModelUrl } from '../core/urls.js';
 import type {
@@ -17,7 +16,7 @@ import type { AuthConfig } from './auth.js';
 import { resolveAuthConfig } from './auth.js';
 import { V2Client } from './client.js';
 import { UsageError } from './errors.js';
-import { checkInputType, inputFromBytes, inputFromUrl } from './inputs.js';
+import { checkInputType, inputFromBytes, inputFromUrl, readInputFile } from './inputs.js';
 import type { Transport } from './transport.js';
 import { HttpTransport } from './transport.js';
 
@@ -128,21 +127,7 @@ export class Model {
   async predictByFilepath(
     opts: PredictCommon & { filepath: string; inputType: InputType },
   ): Promise<Output[]> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(opts.filepath);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT'
-          ? 'no such file'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : code === 'EACCES'
-              ? 'permission denied'
-              : String(code);
-      throw new UsageError(`cannot read file ${opts.filepath}: ${why}`);
-    }
+    const bytes = await readInputFile(opts.filepath);
     return this.predictByBytes({ ...opts, inputBytes: bytes });
   }
 }

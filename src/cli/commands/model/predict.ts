@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { inputTypeFromName, inputTypeOfModelType, sniffInputType } from '../../../core/media-types.js';
 import type { Input, InputType, MultiOutputResponse } from '../../../core/wire.js';
 import { ApiError } from '../../../sdk/errors.js';
-import { inputFromBytes, inputFromUrl } from '../../../sdk/inputs.js';
+import { inputFromBytes, inputFromUrl, readInputFile } from '../../../sdk/inputs.js';
 import { Model } from '../../../sdk/model.js';
 import { openSession } from '../../connect.js';
 import type { Session } from '../../connect.js';
@@ -113,19 +112,7 @@ async function findInput(session: Session, model: Model, inputId: string, appId:
   );
 }
 
-export async function readLocalFile(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (err as Error).message;
-    throw new CliUsageError(`cannot read --file_path ${path}: ${why}`);
-  }
+/** Reads --file_path here, on the client, before anything heavy starts. */
+export function readLocalFile(path: string): Promise<Buffer> {
+  return readInputFile(path, '--file_path');
 }
