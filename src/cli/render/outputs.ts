@@ -40,7 +40,7 @@ function renderOutput(o: Output): string {
 function conceptTable(concepts: Concept[]): string {
   return table(
     ['concept', 'value'],
-    concepts.map((c) => [c.name || c.id, Number(fmt(c.value))]),
+    concepts.map((c) => [c.name || c.id, fmt(c.value)]),
   );
 }
 
