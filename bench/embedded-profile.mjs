@@ -26,18 +26,21 @@ const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 // The CLI imports commander and its program first; the embedded layer is imported lazily.
 await import(dist('cli/index.js'));
 mark('import cli');
-const [{ createEngine }, { openStore }, { buildApp }, { ensureAdminUser }, { syncBuiltinModels }] = await Promise.all([
-  import(dist('engine/index.js')),
-  import(dist('store/index.js')),
-  import(dist('server/app.js')),
-  import(dist('server/bootstrap.js')),
-  import(dist('server/builtins.js')),
-]);
+const [{ createEngine }, { openStore }, { buildApp }, { ensureAdminUser }, { syncBuiltinModels }] =
+  await Promise.all([
+    import(dist('engine/index.js')),
+    import(dist('store/index.js')),
+    import(dist('server/app.js')),
+    import(dist('server/bootstrap.js')),
+    import(dist('server/builtins.js')),
+  ]);
 mark('import embedded (fastify, sqlite)');
 
 const stages = {};
 const store = await openStore({ dataDir });
-const engine = createEngine({ onTiming: (t) => (stages[`engine ${t.stage}`] = (stages[`engine ${t.stage}`] ?? 0) + t.ms) });
+const engine = createEngine({
+  onTiming: (t) => (stages[`engine ${t.stage}`] = (stages[`engine ${t.stage}`] ?? 0) + t.ms),
+});
 await syncBuiltinModels(store, engine);
 const userId = await ensureAdminUser(store);
 const app = buildApp({ store, engine, localUserId: userId, service: { allowPrivateUrls: true } });
@@ -51,7 +54,12 @@ mark('GET model');
 
 const bytes = await readFile(image);
 const payload = JSON.stringify({ inputs: [{ data: { image: { base64: bytes.toString('base64') } } }] });
-const res = await app.inject({ method: 'POST', url: `${base}/outputs`, headers: { 'content-type': 'application/json' }, payload });
+const res = await app.inject({
+  method: 'POST',
+  url: `${base}/outputs`,
+  headers: { 'content-type': 'application/json' },
+  payload,
+});
 if (res.statusCode !== 200) throw new Error(`predict: ${res.statusCode} ${res.body}`);
 const top = JSON.parse(res.body).outputs[0].data.concepts[0];
 mark('POST outputs (all)');

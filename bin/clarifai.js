@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 
 const entry = new URL('../dist/cli/index.js', import.meta.url);
 if (!existsSync(entry)) {
-  process.stderr.write('error: Sibyl is not built yet; run `npm run build` in its folder (npm ci does it too)\n');
+  process.stderr.write(
+    'error: Sibyl is not built yet; run `npm run build` in its folder (npm ci does it too)\n',
+  );
   process.exit(1);
 }
 const { main } = await import(entry.href);

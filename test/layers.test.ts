@@ -35,7 +35,9 @@ function files(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const found = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+  const found = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map(
+    (m) => m[1]!,
+  );
   const dynamic = [...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
   return [...found, ...dynamic];
 }
@@ -49,10 +51,16 @@ describe('layers', () => {
         if (spec.startsWith('node:')) continue;
         if (spec.startsWith('.')) {
           const target = relative(SRC, join(file, '..', spec)).split('/')[0]!;
-          assert.ok(ALLOWED[layer]?.includes(target), `${rel} imports ${spec} (layer ${target}), not allowed from ${layer}`);
+          assert.ok(
+            ALLOWED[layer]?.includes(target),
+            `${rel} imports ${spec} (layer ${target}), not allowed from ${layer}`,
+          );
         } else {
           const rule = PACKAGES[layer];
-          assert.ok(!rule || rule.test(spec), `${rel} imports the package ${spec}; ${layer} may use Node built-ins only`);
+          assert.ok(
+            !rule || rule.test(spec),
+            `${rel} imports the package ${spec}; ${layer} may use Node built-ins only`,
+          );
         }
       }
     });

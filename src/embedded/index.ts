@@ -10,6 +10,8 @@ import type { Store } from '../store/index.js';
 
 export interface EmbeddedOptions {
   dataDir: string;
+  /** Warm models up after loading; worth it for a long-lived process. Default false. */
+  warmUp?: boolean;
 }
 
 /**
@@ -34,7 +36,8 @@ export class EmbeddedTransport implements Transport {
 
   static async open(opts: EmbeddedOptions): Promise<EmbeddedTransport> {
     const store = await openStore({ dataDir: opts.dataDir });
-    const engine = createEngine();
+    // a CLI run predicts once: a warm-up run would double the network's work
+    const engine = createEngine({ warmUp: opts.warmUp ?? false });
     try {
       await syncBuiltinModels(store, engine);
       const userId = await ensureAdminUser(store);

@@ -23,6 +23,8 @@ export interface EngineOptions {
   maxImagePixels?: number;
   /** Called after every stage; must not throw. */
   onTiming?: (timing: StageTiming) => void;
+  /** Warm each model up after loading it (see LoadOptions). Default true. */
+  warmUp?: boolean;
 }
 
 export interface Engine {
@@ -64,10 +66,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const key = `${name(def)}@${def.versionId}`;
     let promise = loaded.get(key);
     if (!promise) {
-      promise = timed(def, 'load', 0, () => def.load()).catch((error: unknown) => {
-        if (loaded.get(key) === promise) loaded.delete(key);
-        throw asSibylError(error, `model ${def.id} could not be loaded`);
-      });
+      promise = timed(def, 'load', 0, () => def.load({ warmUp: options.warmUp ?? true })).catch(
+        (error: unknown) => {
+          if (loaded.get(key) === promise) loaded.delete(key);
+          throw asSibylError(error, `model ${def.id} could not be loaded`);
+        },
+      );
       loaded.set(key, promise);
     }
     return promise;

@@ -14,6 +14,7 @@ export type {
   DecodedInput,
   EngineInput,
   LoadedModel,
+  LoadOptions,
   ModelDefinition,
   ParamSpec,
   PredictOptions,

@@ -2,8 +2,7 @@ import type { Data, InferenceParams, InputType, OutputConfig } from '../core/wir
 
 /** What the engine is given per input: media already fetched to bytes by the caller. */
 export type EngineInput =
-  | { type: 'text'; text: string }
-  | { type: 'image' | 'audio' | 'video'; bytes: Uint8Array };
+  { type: 'text'; text: string } | { type: 'image' | 'audio' | 'video'; bytes: Uint8Array };
 
 /** An image decoded to packed 8-bit RGB, row-major. */
 export interface DecodedImage {
@@ -23,6 +22,14 @@ export interface ParamSpec {
   min?: number;
   max?: number;
   enum?: readonly string[];
+}
+
+export interface LoadOptions {
+  /**
+   * Run one throw-away prediction after loading so the first real one is not slower than the rest.
+   * A server wants it; a one-shot CLI run does not (it would run the network twice).
+   */
+  warmUp?: boolean;
 }
 
 /** A model once loaded: the runtime holds its weights until `unload`. */
@@ -49,7 +56,7 @@ export interface ModelDefinition {
   params: Readonly<Record<string, ParamSpec>>;
   /** The concept names the model can output, when it has a fixed label set. */
   concepts?: readonly string[];
-  load(): Promise<LoadedModel>;
+  load(opts?: LoadOptions): Promise<LoadedModel>;
 }
 
 export interface PredictOptions {

@@ -27,6 +27,21 @@ export interface AppOptions {
   logError?: (err: unknown, reqId: string) => void;
 }
 
+/**
+ * Requests are validated in services/request-shape.ts, shared by every transport (REST now, gRPC
+ * next), so fastify's schema compilers (ajv and fast-json-stringify, ~170 ms at start-up, paid by
+ * every embedded CLI run) are never loaded. A route that declares a schema fails loudly instead of
+ * being silently unvalidated.
+ */
+const NO_SCHEMA_COMPILERS = {
+  buildValidator: () => () => {
+    throw new Error('route schemas are not used: validate in services/request-shape.ts');
+  },
+  buildSerializer: () => () => {
+    throw new Error('response schemas are not used: replies are plain JSON');
+  },
+};
+
 const PUBLIC_PATHS = new Set(['/health', '/v2/healthz']);
 
 /** Builds the v2 REST app (not listening). Routes are thin; the work is in services/. */
@@ -41,6 +56,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     logger: false,
     bodyLimit,
     genReqId: () => newId(),
+    schemaController: { compilersFactory: NO_SCHEMA_COMPILERS },
     // Clarifai ids may contain dots; keep routing exact.
     routerOptions: { ignoreTrailingSlash: true },
   });

@@ -23,10 +23,10 @@ export const generalImageRecognition: ModelDefinition = {
   inputType: 'image',
   params: {},
   concepts: COCO_LABELS,
-  async load() {
+  async load(opts) {
     // Imported on load, not with the registry, so listing models stays cheap.
     const { acquireCenterNet } = await import('../networks/centernet.js');
-    const network = await acquireCenterNet();
+    const network = await acquireCenterNet({ warmUp: opts?.warmUp ?? true });
     return {
       predict: (batch) =>
         Promise.all(

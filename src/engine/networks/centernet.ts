@@ -124,12 +124,12 @@ function fraction(pixels: number | undefined, extent: number): number {
   return Math.min(1, Math.max(0, (pixels ?? 0) / extent));
 }
 
-async function loadNetwork(): Promise<Network> {
+async function loadNetwork(warmUp: boolean): Promise<Network> {
   const dir = path.join(packageDir('@vladmandic/human'), 'models');
   const model = await loadGraphModelFromFiles(path.join(dir, 'centernet.json'));
   const network = new Network(model);
   try {
-    await network.warmUp();
+    if (warmUp) await network.warmUp();
   } catch (error) {
     await network.dispose();
     throw error;
@@ -151,9 +151,11 @@ let loads = 0;
  * weights are read once however many models or engines use it; concurrent first calls share one
  * load, and a failed load is forgotten so the next call retries.
  */
-export async function acquireCenterNet(): Promise<CenterNetLease> {
+export async function acquireCenterNet(
+  opts: { warmUp: boolean } = { warmUp: true },
+): Promise<CenterNetLease> {
   if (!shared) {
-    const entry: Shared = { network: loadNetwork(), users: 0 };
+    const entry: Shared = { network: loadNetwork(opts.warmUp), users: 0 };
     entry.network.catch(() => {
       if (shared === entry) shared = undefined;
     });
