@@ -113,6 +113,7 @@ export function buildProgram(env: Env, version: string): Command {
     .option('--port <PORT>', 'Port to listen on (0 picks a free one)', '8080')
     .option('--data-dir <PATH>', 'Data directory (default: $SIBYL_HOME, else $XDG_DATA_HOME/sibyl)')
     .option('--allow-private-urls', 'Let URL inputs reach loopback, private and link-local addresses')
+    .option('--quiet', 'Do not print a line per request')
     .helpOption('--help', 'Show this message and exit.')
     .action(async (opts) => (await import('./commands/serve.js')).run(opts, env));
 

@@ -23,6 +23,8 @@ export interface AppOptions {
   localUserId?: string;
   /** Largest request body in bytes (base64 images inflate by a third). */
   bodyLimit?: number;
+  /** Called with one line per answered request (no headers, so no keys); off when absent. */
+  logRequest?: (line: string) => void;
   /** Where unexpected errors are reported; defaults to stderr. */
   logError?: (err: unknown, reqId: string) => void;
 }
@@ -72,6 +74,16 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     }
     req.caller = await authenticate(ctx, header);
   });
+
+  const logRequest = opts.logRequest;
+  if (logRequest) {
+    app.addHook('onResponse', async (req, reply) => {
+      const ms = reply.elapsedTime.toFixed(1);
+      logRequest(
+        `${new Date().toISOString()} ${req.method} ${req.url.split('?')[0]} ${reply.statusCode} ${ms}ms req_id=${req.id}`,
+      );
+    });
+  }
 
   app.setErrorHandler((err, req, reply) => {
     const out = toErrorReply(err, req.id, bodyLimit);

@@ -11,6 +11,8 @@ export interface ServeOptions {
   port: number;
   dataDir: string;
   allowPrivateUrls: boolean;
+  /** One line per request; omitted for a quiet server. */
+  logRequest?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -25,7 +27,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const engine = createEngine();
   try {
     await syncBuiltinModels(store, engine);
-    const app = buildApp({ store, engine, service: { allowPrivateUrls: opts.allowPrivateUrls } });
+    const app = buildApp({
+      store,
+      engine,
+      service: { allowPrivateUrls: opts.allowPrivateUrls },
+      ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
+    });
     await app.listen({ host: opts.host, port: opts.port });
     const addr = app.server.address() as AddressInfo;
     const url = `http://${displayHost(opts.host)}:${addr.port}`;

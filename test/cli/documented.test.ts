@@ -257,6 +257,7 @@ describe('documented commands on the embedded engine (no login)', () => {
 
 describe('the same commands through `clarifai serve` after `clarifai login`', () => {
   let server: ChildProcess;
+  let serverOut = '';
   let dataDir: string;
   const env = isolatedEnv();
 
@@ -268,10 +269,9 @@ describe('the same commands through `clarifai serve` after `clarifai login`', ()
       { env },
     );
     await new Promise<void>((resolve, reject) => {
-      let out = '';
       server.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('clarifai login --config')) resolve();
+        serverOut += d.toString();
+        if (serverOut.includes('clarifai login --config')) resolve();
       });
       server.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
     });
@@ -307,6 +307,16 @@ describe('the same commands through `clarifai serve` after `clarifai login`', ()
       1,
       /API key is invalid.*\[11008\]/,
     );
+  });
+
+  it('logs one line per request, without keys', () => {
+    assert.match(
+      serverOut,
+      /POST \/v2\/users\/clarifai\/apps\/main\/models\/general-image-recognition\/outputs 200 [\d.]+ms req_id=[0-9a-f]{32}/,
+    );
+    assert.match(serverOut, /GET \/v2\/users\/me 200/);
+    assert.match(serverOut, / 401 /);
+    assert.doesNotMatch(serverOut, /sbl_/);
   });
 
   it('logout returns to the embedded engine', async () => {

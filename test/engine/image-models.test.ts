@@ -165,9 +165,20 @@ describe('general-image-detection', () => {
       modelArgument(/"iou_threshold" must be a number from 0 to 1, got 2/),
     );
     await assert.rejects(
-      detect('dogs.jpg', { params: { min_score: 0.5 } }),
-      modelArgument(/no inference param "min_score"; allowed: max_detections, iou_threshold/),
+      detect('dogs.jpg', { params: { temperature: 0.5 } }),
+      modelArgument(/no inference param "temperature"; allowed: min_score, max_detections, iou_threshold/),
     );
+  });
+
+  it('drops low-scoring clutter by default, and min_score brings it back', async () => {
+    const plain = await detect('dogs.jpg');
+    assert.deepEqual(
+      plain.map((r) => r.data.concepts[0]!.name),
+      ['dog', 'dog', 'dog', 'dog'],
+    );
+    const all = await detect('dogs.jpg', { params: { min_score: 0.1 } });
+    assert.ok(all.length > plain.length, `${all.length} vs ${plain.length}`);
+    assert.ok(all.every((r) => r.value! >= 0.1));
   });
 
   it('suppresses fewer overlapping boxes with a higher iou_threshold', async () => {

@@ -6,6 +6,7 @@ export interface ServeCommandOptions {
   port?: string;
   dataDir?: string;
   allowPrivateUrls?: boolean;
+  quiet?: boolean;
 }
 
 export async function run(
@@ -24,6 +25,7 @@ export async function run(
       port,
       dataDir,
       allowPrivateUrls: opts.allowPrivateUrls ?? false,
+      ...(opts.quiet ? {} : { logRequest: (line: string) => process.stdout.write(`${line}\n`) }),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
