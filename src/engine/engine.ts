@@ -25,6 +25,12 @@ export interface EngineOptions {
   onTiming?: (timing: StageTiming) => void;
   /** Warm each model up after loading it (see LoadOptions). Default true. */
   warmUp?: boolean;
+  /**
+   * Inputs accepted but not yet answered, across all callers. Past it, predict refuses at once with
+   * MODEL_BUSY_PLEASE_RETRY (HTTP 429 with Retry-After) instead of queueing without bound.
+   * Default 512: a few minutes of work for the CPU models on two cores.
+   */
+  maxPendingInputs?: number;
 }
 
 export interface Engine {
@@ -45,9 +51,13 @@ export interface Engine {
  */
 const CHUNK = 4;
 
+export const DEFAULT_MAX_PENDING_INPUTS = 512;
+
 export function createEngine(options: EngineOptions = {}): Engine {
   const loaded = new Map<string, Promise<LoadedModel>>();
   const report = options.onTiming ?? (() => undefined);
+  const maxPending = options.maxPendingInputs ?? DEFAULT_MAX_PENDING_INPUTS;
+  let pending = 0;
 
   async function timed<T>(
     def: ModelDefinition,
@@ -116,16 +126,28 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // Everything the caller could get wrong is checked before any decoding or inference.
       const params = validateParams(def, opts.params);
       const outputConfig = resolveOutputConfig(opts.outputConfig);
-      const results: Data[] = [];
-      for (let start = 0; start < inputs.length; start += CHUNK) {
-        const data = await runChunk(def, inputs.slice(start, start + CHUNK), params);
-        results.push(
-          ...(await timed(def, 'postprocess', data.length, () =>
-            Promise.resolve(data.map((d) => applyResolvedOutputConfig(d, outputConfig))),
-          )),
+      if (pending + inputs.length > maxPending) {
+        throw new LimitError(
+          StatusCode.MODEL_BUSY_PLEASE_RETRY,
+          'Model busy, please retry',
+          `${pending} inputs are waiting and this request adds ${inputs.length}; the engine queues at most ${maxPending}`,
         );
       }
-      return results;
+      pending += inputs.length;
+      try {
+        const results: Data[] = [];
+        for (let start = 0; start < inputs.length; start += CHUNK) {
+          const data = await runChunk(def, inputs.slice(start, start + CHUNK), params);
+          results.push(
+            ...(await timed(def, 'postprocess', data.length, () =>
+              Promise.resolve(data.map((d) => applyResolvedOutputConfig(d, outputConfig))),
+            )),
+          );
+        }
+        return results;
+      } finally {
+        pending -= inputs.length;
+      }
     },
 
     async load(def) {

@@ -81,6 +81,30 @@ describe('engine', () => {
     await engine.close();
   });
 
+  it('refuses work past maxPendingInputs with MODEL_BUSY_PLEASE_RETRY, then accepts it again', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { def } = lengthModel({
+      loadImpl: async () => {
+        await gate;
+        return lengthModel().def.load();
+      },
+    });
+    const engine = createEngine({ maxPendingInputs: 3 });
+    const first = engine.predict(def, [text('a'), text('b')]);
+    await assert.rejects(
+      engine.predict(def, [text('c'), text('d')]),
+      (err: unknown) =>
+        err instanceof LimitError &&
+        err.code === StatusCode.MODEL_BUSY_PLEASE_RETRY &&
+        /2 inputs are waiting and this request adds 2; the engine queues at most 3/.test(err.message),
+    );
+    release();
+    assert.equal((await first).length, 2);
+    assert.equal((await engine.predict(def, [text('c'), text('d'), text('e')])).length, 3);
+    await engine.close();
+  });
+
   it('passes validated params with defaults to the model', async () => {
     const { def } = lengthModel();
     const engine = createEngine();
