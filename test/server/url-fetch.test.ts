@@ -253,7 +253,7 @@ describe('fetchUrl', () => {
       assert.equal(error.code, StatusCode.INPUT_INVALID_URL);
       assert.match(
         error.message,
-        /URL host "127\.0\.0\.1" resolves to a loopback address \(127\.0\.0\.1\); the server refuses private addresses unless started with --allow-private-urls/,
+        /URL host "127\.0\.0\.1" resolves to a loopback address; the server refuses private addresses unless started with --allow-private-urls/,
       );
     });
     assert.equal(seen.length, before);
@@ -267,14 +267,14 @@ describe('fetchUrl', () => {
       }),
       (error) => {
         assert.equal(error.code, StatusCode.INPUT_INVALID_URL);
-        assert.match(error.message, /"localhost" resolves to a loopback address \(::1\)/);
+        assert.match(error.message, /"localhost" resolves to a loopback address;/);
       },
     );
   });
 
   it('refuses IPv6 and IPv4-mapped literals', async () => {
     await rejectsWith(fetchUrl(`http://[::1]:${port}/ok`, { allowPrivate: false }), (error) => {
-      assert.match(error.message, /URL host "\[::1\]" resolves to a loopback address \(::1\)/);
+      assert.match(error.message, /URL host "\[::1\]" resolves to a loopback address;/);
     });
     await rejectsWith(fetchUrl(`http://[::ffff:127.0.0.1]:${port}/ok`, { allowPrivate: false }), (error) => {
       assert.match(error.message, /loopback address/);
@@ -282,7 +282,7 @@ describe('fetchUrl', () => {
     await rejectsWith(
       fetchUrl('http://169.254.169.254/latest/meta-data/', { allowPrivate: false }),
       (error) => {
-        assert.match(error.message, /a cloud metadata address \(169\.254\.169\.254\)/);
+        assert.match(error.message, /a cloud metadata address;/);
       },
     );
     // Odd IPv4 spellings are normalised by the URL parser before the check.
@@ -304,7 +304,9 @@ describe('fetchUrl', () => {
       }),
       (error) => {
         assert.equal(error.code, StatusCode.INPUT_INVALID_URL);
-        assert.match(error.message, /"evil\.test" resolves to a loopback address \(127\.0\.0\.1\)/);
+        assert.match(error.message, /"evil\.test" resolves to a loopback address;/);
+        // the resolved addresses are not echoed, so the server cannot be used to map internal names
+        assert.doesNotMatch(error.message, /127\.0\.0\.1|8\.8\.8\.8/);
         assert.match(error.message, /--allow-private-urls/);
       },
     );
@@ -361,10 +363,7 @@ describe('fetchUrl', () => {
       }),
       (error) => {
         assert.equal(error.code, StatusCode.INPUT_INVALID_URL);
-        assert.match(
-          error.message,
-          /"metadata\.test" resolves to a cloud metadata address \(169\.254\.169\.254\)/,
-        );
+        assert.match(error.message, /"metadata\.test" resolves to a cloud metadata address;/);
         assert.match(error.message, /--allow-private-urls/);
       },
     );

@@ -480,6 +480,27 @@ describe('inputs', () => {
     assert.deepEqual((await store.inputs.get('alice', 'app', 'dup'))?.data, { text: { raw: 'one' } });
   });
 
+  test('createMany stores all or nothing', async () => {
+    const both = await store.inputs.createMany('alice', 'app', [
+      { id: 'm1', data: { text: { raw: '1' } } },
+      { id: 'm2', data: { text: { raw: '2' } } },
+    ]);
+    assert.deepEqual(
+      both.map((r) => r.id),
+      ['m1', 'm2'],
+    );
+    await rejectsWithCode(
+      store.inputs.createMany('alice', 'app', [
+        { id: 'm3', data: {} },
+        { id: 'm4', data: {} },
+        { id: 'm3', data: {} },
+      ]),
+      StatusCode.INPUT_ALREADY_EXISTS,
+    );
+    assert.equal(await store.inputs.get('alice', 'app', 'm3'), undefined);
+    assert.equal(await store.inputs.get('alice', 'app', 'm4'), undefined);
+  });
+
   test("users' inputs are isolated, even under the same app and input ids", async () => {
     await store.inputs.create('alice', 'app', { id: 'mine', data: { text: { raw: 'alice' } } });
     assert.equal(await store.inputs.get('bob', 'app', 'mine'), undefined);

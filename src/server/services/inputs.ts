@@ -30,16 +30,12 @@ export async function postInputs(
     }
   });
   await ctx.store.apps.ensure(owner, appId);
-  const saved: Input[] = [];
-  for (const input of inputs) {
-    const rec = await ctx.store.inputs.create(
-      owner,
-      appId,
-      input.id ? { id: input.id, data: input.data } : { data: input.data },
-    );
-    saved.push(toWireInput(rec));
-  }
-  return { status: ok(reqId), inputs: saved };
+  const records = await ctx.store.inputs.createMany(
+    owner,
+    appId,
+    inputs.map((input) => (input.id ? { id: input.id, data: input.data } : { data: input.data })),
+  );
+  return { status: ok(reqId), inputs: records.map(toWireInput) };
 }
 
 export async function getInput(

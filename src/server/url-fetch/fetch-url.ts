@@ -209,7 +209,8 @@ async function resolveAndCheck(url: URL, ctx: FetchContext): Promise<LookupAddre
         throw new SibylError(
           StatusCode.INPUT_INVALID_URL,
           INVALID_URL,
-          `URL host "${url.hostname}" resolves to ${describeReason(reason)} (${address}); ` +
+          // The address itself is not echoed: callers could otherwise map internal host names.
+          `URL host "${url.hostname}" resolves to ${describeReason(reason)}; ` +
             `the server refuses private addresses unless started with --allow-private-urls`,
         );
       }

@@ -82,6 +82,16 @@ export class InputsRepo {
     return toInputRecord(row);
   }
 
+  /** Stores several inputs all or nothing: one taken id (or a repeated one) stores none of them. */
+  async createMany(userId: string, appId: string, inputs: readonly NewInput[]): Promise<InputRecord[]> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const repo = new InputsRepo({ ...this.ctx, db: trx });
+      const records: InputRecord[] = [];
+      for (const input of inputs) records.push(await repo.create(userId, appId, input));
+      return records;
+    });
+  }
+
   async get(userId: string, appId: string, inputId: string): Promise<InputRecord | undefined> {
     const row = await this.ctx.db
       .selectFrom('inputs')
