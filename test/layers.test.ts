@@ -16,9 +16,15 @@ const ALLOWED: Record<string, string[]> = {
   store: ['store', 'core'],
   engine: ['engine', 'core'],
   server: ['server', 'engine', 'store', 'core'],
-  embedded: ['embedded', 'sdk', 'server', 'engine', 'store', 'core'],
-  cli: ['cli', 'sdk', 'embedded', 'server', 'core'],
+  embedded: ['embedded', 'sdk', 'server', 'core'],
+  cli: ['cli', 'sdk', 'embedded', 'core'],
 };
+
+/**
+ * The one deliberate exception: `clarifai serve` starts the server itself (lazily imported), which
+ * is the server's own entry point rather than a use of its internals.
+ */
+const EXCEPTIONS: Record<string, string[]> = { 'cli/commands/serve.ts': ['server'] };
 
 /** npm packages each layer may import; anything else in core or sdk is a mistake. */
 const PACKAGES: Partial<Record<string, RegExp>> = {
@@ -51,8 +57,9 @@ describe('layers', () => {
         if (spec.startsWith('node:')) continue;
         if (spec.startsWith('.')) {
           const target = relative(SRC, join(file, '..', spec)).split('/')[0]!;
+          const allowed = [...(ALLOWED[layer] ?? []), ...(EXCEPTIONS[rel] ?? [])];
           assert.ok(
-            ALLOWED[layer]?.includes(target),
+            allowed.includes(target),
             `${rel} imports ${spec} (layer ${target}), not allowed from ${layer}`,
           );
         } else {

@@ -1,9 +1,9 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { defaultConfigFile, defaultDataDir } from '../core/paths.js';
 import { DEFAULT_BASE, normaliseBase } from '../sdk/auth.js';
-import { CliUsageError } from './errors.js';
+import { readYamlMapping } from './yaml-file.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -34,25 +34,7 @@ export interface ConfigDoc {
 }
 
 export async function readConfig(path: string): Promise<ConfigDoc> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new CliUsageError(`cannot read the config file ${path}: ${(err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new CliUsageError(
-      `the config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
-    );
-  }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc))
-    throw new CliUsageError(`the config file ${path} must hold a YAML mapping`);
-  return doc as ConfigDoc;
+  return (await readYamlMapping(path, { label: 'the config file', missingOk: true })) as ConfigDoc;
 }
 
 /** Reads a context's values; accepts Clarifai's flat layout and the nested `env:` one. "ENVVAR" means read the variable. */
@@ -92,19 +74,33 @@ export async function resolveConnection(env: Env): Promise<Connection> {
   return conn;
 }
 
-/** Saves a context and makes it current, keeping every other key in the file. Mode 0600. */
+/**
+ * Saves a context and makes it current, keeping every other key in the file and the layout the
+ * context already has (flat, or nested under `env:`). A value stored as "ENVVAR" stays so when the
+ * new value is what that variable holds, so a key kept out of the file stays out of it. Mode 0600.
+ */
 export async function saveContext(
   path: string,
   name: string,
   values: Required<ContextValues>,
+  env: Env,
 ): Promise<void> {
   const doc = await readConfig(path);
   const contexts = { ...(doc.contexts ?? {}) };
-  const previous = contexts[name] && typeof contexts[name] === 'object' ? contexts[name] : {};
-  const merged: Record<string, unknown> = { ...previous, ...values };
-  delete merged.env;
-  contexts[name] = merged;
+  const previous = isMapping(contexts[name]) ? contexts[name] : {};
+  const nested = isMapping(previous.env);
+  const target: Record<string, unknown> = {
+    ...(nested ? (previous.env as Record<string, unknown>) : previous),
+  };
+  for (const key of KEYS) {
+    target[key] = target[key] === 'ENVVAR' && env[key] === values[key] ? 'ENVVAR' : values[key];
+  }
+  contexts[name] = nested ? { ...previous, env: target } : target;
   await writeConfig(path, { ...doc, current_context: name, contexts });
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Removes the current context (or a named one); returns its name, or undefined when there was none. */

@@ -30,6 +30,11 @@ export async function openSession(env: Readonly<Record<string, string | undefine
     return session;
   }
   const { EmbeddedTransport } = await import('../embedded/index.js');
-  const transport = await EmbeddedTransport.open({ dataDir: connection.dataDir });
+  const transport = await EmbeddedTransport.open({
+    dataDir: connection.dataDir,
+    ...(env.SIBYL_DEBUG
+      ? { logError: (err: unknown, reqId: string) => console.error(`[${reqId}]`, err) }
+      : {}),
+  });
   return { connection, transport, userId: transport.userId, close: () => transport.close() };
 }

@@ -1,4 +1,5 @@
 import { SibylError } from '../core/errors.js';
+import { StatusCode } from '../core/status.js';
 import { ApiError, ConnectionError, UsageError } from '../sdk/errors.js';
 
 /** A wrong flag, combination or local file: the user can fix the command line. Exit code 2. */
@@ -12,6 +13,15 @@ export const EXIT_USAGE = 2;
  * The one place errors become a line on stderr and an exit code: 2 for usage and input errors,
  * 1 for service and network errors. Stack traces only with SIBYL_DEBUG=1.
  */
+/**
+ * The server refused what the user sent (bad request, too large, duplicate id, an input code other
+ * than a failed connection), as opposed to the service failing or a model being unknown.
+ */
+function isInputError(err: ApiError): boolean {
+  if ([400, 409, 413, 422].includes(err.httpStatus)) return true;
+  return err.code >= 30000 && err.code < 40000 && err.code !== StatusCode.INPUT_CONNECTION_FAILED;
+}
+
 export function describeError(err: unknown): { line: string; exitCode: number } {
   if (err instanceof CliUsageError || err instanceof UsageError)
     return { line: `error: ${err.message}`, exitCode: EXIT_USAGE };
@@ -21,7 +31,7 @@ export function describeError(err: unknown): { line: string; exitCode: number } 
   if (err instanceof ApiError) {
     const req = err.reqId ? ` (req_id ${err.reqId})` : '';
     const text = err.details ? `${err.description}: ${err.details}` : err.description;
-    const code = err.httpStatus === 400 ? EXIT_USAGE : EXIT_SERVICE;
+    const code = isInputError(err) ? EXIT_USAGE : EXIT_SERVICE;
     return { line: `error: ${text} [${err.code}]${req}`, exitCode: code };
   }
   if (err instanceof SibylError) {

@@ -22,12 +22,8 @@ export class SibylError extends Error {
 
 /** The request itself is malformed or names something unknown (HTTP 400). */
 export class InvalidArgumentError extends SibylError {
-  constructor(
-    details: string,
-    code: number = StatusCode.CONN_INVALID_REQUEST,
-    description = 'Invalid request',
-  ) {
-    super(code, description, details);
+  constructor(details: string, code: number = StatusCode.CONN_INVALID_REQUEST, description?: string) {
+    super(code, description ?? DEFAULT_DESCRIPTIONS[code] ?? 'Invalid request', details);
   }
 }
 
@@ -41,7 +37,7 @@ export class NotFoundError extends SibylError {
 /** Missing or wrong credentials (HTTP 401). */
 export class AuthError extends SibylError {
   constructor(details: string, code: number = StatusCode.CONN_KEY_INVALID) {
-    super(code, 'API key is invalid', details);
+    super(code, DEFAULT_DESCRIPTIONS[code] ?? 'API key is invalid', details);
   }
 }
 

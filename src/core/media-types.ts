@@ -15,7 +15,7 @@ export function sniffInputType(bytes: Uint8Array): InputType | undefined {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 16));
   const ascii = (from: number, to: number) => b.subarray(from, to).toString('latin1');
   if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image';
-  if (ascii(1, 4) === 'PNG' || ascii(0, 4) === 'GIF8' || ascii(0, 2) === 'BM') return 'image';
+  if (b.subarray(0, 8).equals(PNG_SIGNATURE) || /^GIF8[79]a$/.test(ascii(0, 6)) || isBmp(b)) return 'image';
   if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'image';
   if (ascii(0, 4) === 'RIFF')
     return ascii(8, 12) === 'WEBP'
@@ -36,6 +36,15 @@ export function sniffInputType(bytes: Uint8Array): InputType | undefined {
     return 'audio';
   if (ascii(0, 4) === '\x1aE\xdf\xa3') return 'video';
   return looksLikeText(bytes) ? 'text' : undefined;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** "BM", four reserved zero bytes at 6..9, and a pixel-data offset past the headers: text rarely has all three. */
+function isBmp(b: Buffer): boolean {
+  if (b.length < 14 || b.toString('latin1', 0, 2) !== 'BM') return false;
+  const offset = b.readUInt32LE(10);
+  return b.readUInt32LE(6) === 0 && offset >= 26 && offset < 1 << 20;
 }
 
 function looksLikeText(bytes: Uint8Array): boolean {

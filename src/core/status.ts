@@ -70,5 +70,9 @@ export const DEFAULT_DESCRIPTIONS: Partial<Record<number, string>> = {
   [StatusCode.MODEL_DOES_NOT_EXIST]: 'Model does not exist',
   [StatusCode.MODEL_PREDICTION_FAILED]: 'Model prediction failed',
   [StatusCode.INPUT_INVALID_ARGUMENT]: 'Invalid input argument',
+  [StatusCode.INPUT_INVALID_URL]: 'Invalid URL',
+  [StatusCode.MODEL_INVALID_ARGUMENT]: 'Invalid model argument',
+  [StatusCode.CONN_BAD_REQUEST_FORMAT]: 'Bad request format',
+  [StatusCode.CONN_INVALID_REQUEST]: 'Invalid request',
   [StatusCode.INTERNAL_ERROR]: 'Internal error',
 };

@@ -23,10 +23,15 @@ export function parseModelUrl(input: string): ModelRef {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw badUrl(input, 'it must start with https://');
-  const parts = url.pathname
-    .split('/')
-    .filter((p) => p.length > 0)
-    .map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = url.pathname
+      .split('/')
+      .filter((p) => p.length > 0)
+      .map(decodeURIComponent);
+  } catch {
+    throw badUrl(input, 'it has an invalid %-escape');
+  }
   const [userId, appId, models, modelId, versions, versionId, ...rest] = parts;
   if (!userId || !appId || models !== 'models' || !modelId) throw badUrl(input, 'the path does not match');
   if (versions === undefined) return { userId, appId, modelId };

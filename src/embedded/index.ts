@@ -1,17 +1,13 @@
-import type { FastifyInstance } from 'fastify';
-import { createEngine } from '../engine/index.js';
-import type { Engine } from '../engine/index.js';
-import { buildApp } from '../server/app.js';
-import { ensureAdminUser } from '../server/bootstrap.js';
-import { syncBuiltinModels } from '../server/builtins.js';
+import type { ServerApp } from '../server/open.js';
+import { openServerApp } from '../server/open.js';
 import type { Transport, TransportRequest, TransportResponse } from '../sdk/transport.js';
-import { openStore } from '../store/index.js';
-import type { Store } from '../store/index.js';
 
 export interface EmbeddedOptions {
   dataDir: string;
   /** Warm models up after loading; worth it for a long-lived process. Default false. */
   warmUp?: boolean;
+  /** Where unexpected server-side errors go; silent by default, since the caller gets them as errors. */
+  logError?: (err: unknown, reqId: string) => void;
 }
 
 /**
@@ -22,40 +18,31 @@ export interface EmbeddedOptions {
 export class EmbeddedTransport implements Transport {
   readonly description: string;
   readonly userId: string;
-  private readonly app: FastifyInstance;
-  private readonly store: Store;
-  private readonly engine: Engine;
+  private readonly server: ServerApp;
 
-  private constructor(dataDir: string, userId: string, app: FastifyInstance, store: Store, engine: Engine) {
+  private constructor(dataDir: string, server: ServerApp) {
     this.description = `embedded engine (data in ${dataDir})`;
-    this.userId = userId;
-    this.app = app;
-    this.store = store;
-    this.engine = engine;
+    this.userId = server.adminUserId;
+    this.server = server;
   }
 
   static async open(opts: EmbeddedOptions): Promise<EmbeddedTransport> {
-    const store = await openStore({ dataDir: opts.dataDir });
-    // a CLI run predicts once: a warm-up run would double the network's work
-    const engine = createEngine({ warmUp: opts.warmUp ?? false });
-    try {
-      await syncBuiltinModels(store, engine);
-      const userId = await ensureAdminUser(store);
-      const app = buildApp({ store, engine, localUserId: userId, service: { allowPrivateUrls: true } });
-      await app.ready();
-      return new EmbeddedTransport(opts.dataDir, userId, app, store, engine);
-    } catch (err) {
-      await engine.close();
-      await store.close();
-      throw err;
-    }
+    const server = await openServerApp({
+      dataDir: opts.dataDir,
+      allowPrivateUrls: true,
+      actAsAdmin: true,
+      // a CLI run predicts once: a warm-up run would double the network's work
+      warmUp: opts.warmUp ?? false,
+      logError: opts.logError ?? (() => undefined),
+    });
+    return new EmbeddedTransport(opts.dataDir, server);
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
     // In-process, every request is the local user's: a key from the environment means nothing here.
     const { authorization: _key, ...headers } = req.headers;
     if (req.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await this.app.inject({
+    const res = await this.server.app.inject({
       method: req.method,
       url: req.path,
       headers,
@@ -68,9 +55,7 @@ export class EmbeddedTransport implements Transport {
     }
   }
 
-  async close(): Promise<void> {
-    await this.app.close();
-    await this.engine.close();
-    await this.store.close();
+  close(): Promise<void> {
+    return this.server.close();
   }
 }

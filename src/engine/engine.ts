@@ -87,12 +87,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return promise;
   }
 
-  async function decode(input: EngineInput): Promise<DecodedInput> {
+  async function decode(def: ModelDefinition, input: EngineInput): Promise<DecodedInput> {
     if (input.type === 'text') return { type: 'text', text: input.text };
     if (input.type === 'image') {
       // Imported on first use: sharp takes ~0.3 s to import and text-only use never needs it.
       const { decodeImage } = await import('./media/image.js');
-      return { type: 'image', image: await decodeImage(input.bytes, { maxPixels: options.maxImagePixels }) };
+      const image = await decodeImage(input.bytes, {
+        ...(options.maxImagePixels !== undefined ? { maxPixels: options.maxImagePixels } : {}),
+        ...(def.imageSize !== undefined ? { maxSide: def.imageSize } : {}),
+      });
+      return { type: 'image', image };
     }
     throw new PredictionError(`this engine cannot decode ${input.type} inputs yet`);
   }
@@ -102,7 +106,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     chunk: readonly EngineInput[],
     params: InferenceParams,
   ): Promise<Data[]> {
-    const decoded = await timed(def, 'decode', chunk.length, () => Promise.all(chunk.map(decode)));
+    const decoded = await timed(def, 'decode', chunk.length, () =>
+      Promise.all(chunk.map((input) => decode(def, input))),
+    );
     const model = await loadModel(def);
     const data = await timed(def, 'predict', chunk.length, async () => {
       try {

@@ -54,6 +54,8 @@ export interface ModelDefinition {
   description: string;
   inputType: InputType;
   params: Readonly<Record<string, ParamSpec>>;
+  /** For image models: the largest side the model looks at; images are shrunk to it when decoded. */
+  imageSize?: number;
   /** The concept names the model can output, when it has a fixed label set. */
   concepts?: readonly string[];
   load(opts?: LoadOptions): Promise<LoadedModel>;

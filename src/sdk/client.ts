@@ -44,7 +44,8 @@ export class V2Client {
       const snippet = (res.text ?? '').replace(/\s+/g, ' ').slice(0, 120);
       throw new ConnectionError(
         this.transport.description,
-        `answered HTTP ${res.status} without a v2 status${snippet ? ` (${snippet})` : ''}; is this a Clarifai v2 API?`,
+        `HTTP ${res.status} without a v2 status${snippet ? ` (${snippet})` : ''}; is this a Clarifai v2 API?`,
+        { what: `unexpected answer from ${this.transport.description}` },
       );
     }
     const s = status as { code: number; description?: string; details?: string; req_id?: string };

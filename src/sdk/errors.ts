@@ -22,8 +22,9 @@ export class ApiError extends SibylError {
 /** The server could not be reached, or answered with something that is not v2 JSON. */
 export class ConnectionError extends SibylError {
   readonly base: string;
-  constructor(base: string, details: string, options?: { cause?: unknown }) {
-    super(StatusCode.FAILURE, `cannot reach ${base}`, details, options);
+  /** `what` is the headline: "cannot reach <base>" unless the server answered something odd. */
+  constructor(base: string, details: string, options?: { cause?: unknown; what?: string }) {
+    super(StatusCode.FAILURE, options?.what ?? `cannot reach ${base}`, details, options);
     this.base = base;
   }
 }

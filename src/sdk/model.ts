@@ -42,6 +42,8 @@ export interface ModelOptions extends RunnerOptions {
   authConfig?: AuthConfig;
   /** Send requests through this transport instead of HTTP to `authConfig.base`. */
   transport?: Transport;
+  /** Where CLARIFAI_PAT, CLARIFAI_USER_ID and CLARIFAI_API_BASE are read from; default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -58,7 +60,7 @@ export class Model {
     const { url, modelId } = options;
     if (url && modelId) throw new UsageError('give either url or modelId, not both');
     if (!url && !modelId) throw new UsageError('give a model url or a modelId');
-    const auth = resolveAuthConfig(options.authConfig);
+    const auth = resolveAuthConfig(options.authConfig, options.env);
     if (url) {
       this.ref = parseModelUrl(url);
     } else {

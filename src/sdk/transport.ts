@@ -58,9 +58,21 @@ export class HttpTransport implements Transport {
         signal: AbortSignal.any(signals),
       });
     } catch (err) {
+      // the caller's own abort is theirs to handle, not a connection problem
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
       throw new ConnectionError(this.base, describeFetchError(err, this.timeoutMs), { cause: err });
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
+      throw new ConnectionError(
+        this.base,
+        `the answer broke off: ${describeFetchError(err, this.timeoutMs)}`,
+        { cause: err },
+      );
+    }
     try {
       return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined };
     } catch {

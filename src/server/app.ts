@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { PredictionError, SibylError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Engine } from '../engine/index.js';
 import type { Store } from '../store/index.js';
@@ -59,7 +60,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     bodyLimit,
     genReqId: () => newId(),
     schemaController: { compilersFactory: NO_SCHEMA_COMPILERS },
-    // Clarifai ids may contain dots; keep routing exact.
+    // `/v2/users/me/` answers like `/v2/users/me`, as Clarifai's API does.
     routerOptions: { ignoreTrailingSlash: true },
   });
   const logError = opts.logError ?? ((err, reqId) => console.error(`[${reqId}]`, err));
@@ -87,7 +88,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.setErrorHandler((err, req, reply) => {
     const out = toErrorReply(err, req.id, bodyLimit);
-    if (out.httpStatus >= 500 && out.status.code !== 21313) logError(err, req.id);
+    // Most SibylErrors are expected outcomes whose text is in the reply (a URL that cannot be
+    // fetched, a bad input); only the unexpected and a crashing model are worth a stack in the log.
+    if (!(err instanceof SibylError) || err instanceof PredictionError) logError(err, req.id);
     if (out.retryAfterSeconds !== undefined) void reply.header('retry-after', String(out.retryAfterSeconds));
     void reply.code(out.httpStatus).send({ status: out.status });
   });

@@ -10,8 +10,8 @@ export const BOOTSTRAP_FILE = 'bootstrap.yaml';
 export async function ensureAdminUser(store: Store): Promise<string> {
   const existing = await store.users.findAdmin();
   if (existing) return existing.id;
-  await store.users.create({ id: ADMIN_USER_ID, fullName: 'Sibyl admin', isAdmin: true });
-  return ADMIN_USER_ID;
+  // ensure, not create: two processes opening a fresh data directory may both get here
+  return (await store.users.ensure({ id: ADMIN_USER_ID, fullName: 'Sibyl admin', isAdmin: true })).id;
 }
 
 export interface BootstrapResult {

@@ -27,7 +27,7 @@ function outputInfoOf(def: ModelDefinition): OutputInfo {
   const params: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(def.params))
     if (spec.default !== undefined) params[name] = spec.default;
-  const info: OutputInfo = { params, message: `input type: ${def.inputType}` };
+  const info: OutputInfo = { params };
   if (def.concepts)
     info.data = { concepts: def.concepts.map((name) => ({ id: name.replace(/ /g, '-'), name, value: 1 })) };
   return info;

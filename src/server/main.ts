@@ -1,10 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { createEngine } from '../engine/index.js';
-import { openStore } from '../store/index.js';
-import { buildApp } from './app.js';
 import type { BootstrapResult } from './bootstrap.js';
 import { writeBootstrapFile } from './bootstrap.js';
-import { syncBuiltinModels } from './builtins.js';
+import { openServerApp } from './open.js';
 
 export interface ServeOptions {
   host: string;
@@ -21,34 +18,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the data directory, writes built-in models, listens, and refreshes bootstrap.yaml. */
+/** Opens the data directory, listens, and refreshes bootstrap.yaml with where it listens. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const store = await openStore({ dataDir: opts.dataDir });
-  const engine = createEngine();
+  const server = await openServerApp({
+    dataDir: opts.dataDir,
+    allowPrivateUrls: opts.allowPrivateUrls,
+    warmUp: true,
+    ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
+  });
   try {
-    await syncBuiltinModels(store, engine);
-    const app = buildApp({
-      store,
-      engine,
-      service: { allowPrivateUrls: opts.allowPrivateUrls },
-      ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
-    });
-    await app.listen({ host: opts.host, port: opts.port });
-    const addr = app.server.address() as AddressInfo;
+    await server.app.listen({ host: opts.host, port: opts.port });
+    const addr = server.app.server.address() as AddressInfo;
     const url = `http://${displayHost(opts.host)}:${addr.port}`;
-    const bootstrap = await writeBootstrapFile(store, opts.dataDir, url);
-    return {
-      url,
-      bootstrap,
-      close: async () => {
-        await app.close();
-        await engine.close();
-        await store.close();
-      },
-    };
+    const bootstrap = await writeBootstrapFile(server.store, opts.dataDir, url);
+    return { url, bootstrap, close: server.close };
   } catch (err) {
-    await engine.close();
-    await store.close();
+    // closes the listening socket too, so a failed start never leaves the process hanging
+    await server.close();
     throw err;
   }
 }

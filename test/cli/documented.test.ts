@@ -238,6 +238,19 @@ describe('documented commands on the embedded engine (no login)', () => {
     );
     await expectOneLineError(['model', 'predict', '--bogus'], env, 2, /unknown option '--bogus'/);
     await expectOneLineError(
+      ['model', 'predict', '--model_url', 'https://clarifai.com/%ZZ/main/models/x', '--bytes', 'x'],
+      env,
+      2,
+      /invalid %-escape/,
+    );
+    assert.equal((await runCli(['input', 'upload', '--bytes', 'hi', '--input_id', 'dup'], env)).code, 0);
+    await expectOneLineError(
+      ['input', 'upload', '--bytes', 'hi', '--input_id', 'dup'],
+      env,
+      2,
+      /Input already exists/,
+    );
+    await expectOneLineError(
       [
         'model',
         'predict',

@@ -12,6 +12,7 @@ import {
   saveContext,
 } from '../../src/cli/config.js';
 import { CliUsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/sdk/errors.js';
 import { mergeFlags, planPredict, readPredictConfig } from '../../src/cli/commands/model/predict-options.js';
 
 const URL_ = 'https://clarifai.com/clarifai/main/models/general-image-recognition';
@@ -38,7 +39,7 @@ describe('planPredict', () => {
   const usage = (f: Record<string, unknown>, pattern: RegExp) =>
     assert.throws(
       () => planPredict(f),
-      (e: unknown) => e instanceof CliUsageError && pattern.test(e.message),
+      (e: unknown) => (e instanceof CliUsageError || e instanceof UsageError) && pattern.test(e.message),
     );
 
   it('takes a model URL and literal bytes', () => {
@@ -93,6 +94,11 @@ describe('planPredict', () => {
     assert.equal(plan.inputType, 'image');
     assert.deepEqual(plan.source, { kind: 'bytes', value: 'Human: hi\nAssistant:' });
     assert.deepEqual(plan.outputConfig, { max_concepts: 2 });
+    const swapped = planPredict(
+      mergeFlags(fromFile, { file_path: '/tmp/x.txt', model_id: 'm', user_id: 'u', app_id: 'a' }),
+    );
+    assert.deepEqual(swapped.source, { kind: 'file_path', value: '/tmp/x.txt' });
+    assert.deepEqual(swapped.ref, { userId: 'u', appId: 'a', modelId: 'm' });
     writeFileSync(file, 'model_urll: x\n');
     await assert.rejects(readPredictConfig(file), /unknown key model_urll; allowed: model_id/);
     await assert.rejects(readPredictConfig(join(dir, 'missing.yaml')), /no such file/);
@@ -106,11 +112,16 @@ describe('contexts file', () => {
     const path = join(dir, 'clarifai', 'config');
     assert.deepEqual(await resolveConnection(env), { kind: 'embedded', dataDir: join(dir, 'data') });
 
-    await saveContext(path, 'default', {
-      CLARIFAI_API_BASE: 'http://127.0.0.1:1',
-      CLARIFAI_PAT: 'p1',
-      CLARIFAI_USER_ID: 'u1',
-    });
+    await saveContext(
+      path,
+      'default',
+      {
+        CLARIFAI_API_BASE: 'http://127.0.0.1:1',
+        CLARIFAI_PAT: 'p1',
+        CLARIFAI_USER_ID: 'u1',
+      },
+      env,
+    );
     assert.equal(statSync(path).mode & 0o777, 0o600);
     const doc = await readConfig(path);
     writeFileSync(path, readFileSync(path, 'utf8') + 'custom_key: kept\n');
@@ -129,6 +140,26 @@ describe('contexts file', () => {
     assert.equal(await removeContext(path), 'default');
     assert.equal((await readConfig(path)).custom_key, 'kept');
     assert.equal((await resolveConnection(env)).kind, 'embedded');
+  });
+
+  it('login into an existing nested context keeps its layout, unknown keys and ENVVAR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sibyl-cfg-'));
+    const path = join(dir, 'config');
+    writeFileSync(
+      path,
+      'current_context: srv\ncontexts:\n  srv:\n    env:\n      CLARIFAI_PAT: ENVVAR\n      OTHER: x\n',
+    );
+    await saveContext(
+      path,
+      'srv',
+      { CLARIFAI_API_BASE: 'http://h:1', CLARIFAI_PAT: 'secret', CLARIFAI_USER_ID: 'u' },
+      { CLARIFAI_PAT: 'secret' },
+    );
+    const doc = await readConfig(path);
+    assert.deepEqual(doc.contexts?.srv, {
+      env: { CLARIFAI_PAT: 'ENVVAR', OTHER: 'x', CLARIFAI_API_BASE: 'http://h:1', CLARIFAI_USER_ID: 'u' },
+    });
+    assert.doesNotMatch(readFileSync(path, 'utf8'), /secret/);
   });
 
   it('reads the nested env: layout and ENVVAR values', () => {

@@ -37,6 +37,7 @@ describe('parseModelUrl', () => {
     'https://clarifai.com/a/b/models/c/versions',
     'https://clarifai.com/a/b/models/c/versions/v/extra',
     'https://clarifai.com/a/b/models/c/other/v',
+    'https://clarifai.com/%ZZ/main/models/x',
   ]) {
     it(`refuses ${JSON.stringify(bad)} with the expected shape in the message`, () => {
       assert.throws(

@@ -145,6 +145,16 @@ describe('the SDK speaks Clarifai v2 JSON', () => {
     );
   });
 
+  it("passes the caller's abort through unchanged", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      model().predictByBytes({ inputBytes: 'x', inputType: 'text', signal: controller.signal }),
+      (err: unknown) =>
+        err instanceof Error && err.name === 'AbortError' && !(err instanceof ConnectionError),
+    );
+  });
+
   it('reads CLARIFAI_PAT, CLARIFAI_USER_ID and CLARIFAI_API_BASE when authConfig leaves them out', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, {

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { defaultConfigFile } from '../../core/paths.js';
 import { normaliseBase } from '../../sdk/auth.js';
 import { V2Client } from '../../sdk/client.js';
@@ -7,6 +5,7 @@ import { ApiError } from '../../sdk/errors.js';
 import { HttpTransport } from '../../sdk/transport.js';
 import { ENV_BASES, saveContext } from '../config.js';
 import { CliUsageError } from '../errors.js';
+import { readYamlMapping } from '../yaml-file.js';
 
 export interface LoginOptions {
   config?: string;
@@ -16,26 +15,29 @@ export interface LoginOptions {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+const LOGIN_KEYS = ['user_id', 'pat', 'base_url', 'env'] as const;
+
 /**
  * Reads user_id, pat and base_url (or env: prod|staging|dev) from a login YAML, with the
- * CLARIFAI_* variables filling what it leaves out, checks the key with GET /v2/users/me, and
- * saves it as the current context. The PAT is never printed.
+ * CLARIFAI_* variables filling what it leaves out (or marks "ENVVAR"), checks the key with
+ * GET /v2/users/me, and saves it as the current context. The PAT is never printed.
  */
 export async function run(opts: LoginOptions, env: Env): Promise<void> {
-  const file = opts.config ? await readLoginFile(opts.config) : {};
-  const pick = (key: string, envName: string): string | undefined => {
+  const file = opts.config
+    ? await readYamlMapping(opts.config, {
+        label: '--config',
+        keys: LOGIN_KEYS,
+        shape: 'with user_id, pat and base_url',
+      })
+    : {};
+  const fromFile = (key: string): string | undefined => {
     const v = file[key];
-    if (typeof v === 'string' && v !== '' && v !== 'ENVVAR') return v;
-    return env[envName] || undefined;
+    if (v !== undefined && v !== null && typeof v !== 'string')
+      throw new CliUsageError(`${key} in ${opts.config} must be text`);
+    return v === '' || v === 'ENVVAR' ? undefined : (v ?? undefined);
   };
-  const envName = opts.env ?? (typeof file.env === 'string' ? file.env : undefined);
-  if (envName !== undefined && !ENV_BASES[envName]) {
-    throw new CliUsageError(`env must be one of ${Object.keys(ENV_BASES).join(', ')}; got "${envName}"`);
-  }
-  const base = normaliseBase(
-    pick('base_url', 'CLARIFAI_API_BASE') ?? (envName ? ENV_BASES[envName]! : ENV_BASES.prod!),
-  );
-  const pat = pick('pat', 'CLARIFAI_PAT');
+  const base = normaliseBase(resolveBase(opts, fromFile, env));
+  const pat = fromFile('pat') ?? env.CLARIFAI_PAT;
   if (!pat) {
     throw new CliUsageError(
       `no PAT: put "pat: <your PAT>" in ${opts.config ?? 'a login file given with --config'}, or set CLARIFAI_PAT`,
@@ -45,7 +47,7 @@ export async function run(opts: LoginOptions, env: Env): Promise<void> {
     throw new CliUsageError(
       `the pat in ${opts.config} is still the placeholder "${pat}"; put your own PAT there`,
     );
-  const wantedUser = pick('user_id', 'CLARIFAI_USER_ID');
+  const wantedUser = fromFile('user_id') ?? env.CLARIFAI_USER_ID;
 
   const client = new V2Client(new HttpTransport(base, { timeoutMs: 30_000 }), pat);
   let userId: string;
@@ -69,34 +71,25 @@ export async function run(opts: LoginOptions, env: Env): Promise<void> {
   }
   const context = opts.context ?? 'default';
   const path = defaultConfigFile(env);
-  await saveContext(path, context, { CLARIFAI_API_BASE: base, CLARIFAI_PAT: pat, CLARIFAI_USER_ID: userId });
+  await saveContext(
+    path,
+    context,
+    { CLARIFAI_API_BASE: base, CLARIFAI_PAT: pat, CLARIFAI_USER_ID: userId },
+    env,
+  );
   process.stdout.write(`Logged in to ${base} as ${userId} (context "${context}" saved in ${path}).\n`);
 }
 
-async function readLoginFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliUsageError(
-      `cannot read --config ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-    );
+/** The --env flag, then the file's base_url or env, then CLARIFAI_API_BASE, then Clarifai's cloud. */
+function resolveBase(opts: LoginOptions, fromFile: (key: string) => string | undefined, env: Env): string {
+  const envName = opts.env ?? fromFile('env');
+  if (envName !== undefined && !ENV_BASES[envName]) {
+    throw new CliUsageError(`env must be one of ${Object.keys(ENV_BASES).join(', ')}; got "${envName}"`);
   }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new CliUsageError(`--config ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  const fileBase = fromFile('base_url');
+  if (opts.env !== undefined) {
+    if (fileBase) throw new CliUsageError(`give either --env or base_url in ${opts.config}, not both`);
+    return ENV_BASES[opts.env]!;
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new CliUsageError(`--config ${path} must be a YAML mapping with user_id, pat and base_url`);
-  }
-  const allowed = ['user_id', 'pat', 'base_url', 'env'];
-  const unknown = Object.keys(doc).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0)
-    throw new CliUsageError(
-      `--config ${path} has unknown key ${unknown.join(', ')}; allowed: ${allowed.join(', ')}`,
-    );
-  return doc as Record<string, unknown>;
+  return fileBase ?? (envName ? ENV_BASES[envName] : undefined) ?? env.CLARIFAI_API_BASE ?? ENV_BASES.prod!;
 }

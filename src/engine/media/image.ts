@@ -12,6 +12,11 @@ const SUPPORTED_LIST = 'jpeg, png, webp, gif, tiff, avif';
 export interface DecodeImageOptions {
   /** Refuse images with more pixels than this (width x height, before any resizing). */
   maxPixels?: number;
+  /**
+   * Shrink so neither side exceeds this, keeping the aspect ratio, while decoding (JPEG decodes at a
+   * reduced scale directly). A model that looks at 512x512 never needs a 40-megapixel buffer.
+   */
+  maxSide?: number;
 }
 
 /**
@@ -37,6 +42,11 @@ export async function decodeImage(
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
       .autoOrient()
+      .resize(
+        options.maxSide
+          ? { width: options.maxSide, height: options.maxSide, fit: 'inside', withoutEnlargement: true }
+          : undefined,
+      )
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })

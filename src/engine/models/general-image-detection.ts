@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Region } from '../../core/wire.js';
-import { DEFAULT_IOU_THRESHOLD, MAX_DETECTIONS, type Detection } from '../networks/detection.js';
+import {
+  CENTERNET_INPUT_SIZE,
+  DEFAULT_IOU_THRESHOLD,
+  MAX_DETECTIONS,
+  type Detection,
+} from '../networks/detection.js';
 import type { ModelDefinition } from '../types.js';
 import { COCO_DESCRIPTION, COCO_LABELS, cocoConcept } from './coco-labels.js';
 import { imageOf } from './inputs.js';
@@ -20,6 +25,7 @@ export const generalImageDetection: ModelDefinition = {
     'Finds objects in an image and returns a region per object, with its bounding box as ' +
     `fractions of the image size and the concept detected. ${COCO_DESCRIPTION}`,
   inputType: 'image',
+  imageSize: CENTERNET_INPUT_SIZE,
   params: {
     min_score: {
       type: 'number',

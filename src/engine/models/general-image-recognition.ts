@@ -1,5 +1,5 @@
 import type { Concept } from '../../core/wire.js';
-import type { Detection } from '../networks/detection.js';
+import { CENTERNET_INPUT_SIZE, type Detection } from '../networks/detection.js';
 import type { ModelDefinition } from '../types.js';
 import { COCO_DESCRIPTION, COCO_LABELS, cocoConcept } from './coco-labels.js';
 import { imageOf } from './inputs.js';
@@ -21,6 +21,7 @@ export const generalImageRecognition: ModelDefinition = {
     'Tags an image with the objects it contains, each valued by the confidence of its best ' +
     `detection. ${COCO_DESCRIPTION}`,
   inputType: 'image',
+  imageSize: CENTERNET_INPUT_SIZE,
   params: {},
   concepts: COCO_LABELS,
   async load(opts) {

@@ -9,6 +9,7 @@ import type { DecodedImage } from '../types.js';
 import {
   DEFAULT_IOU_THRESHOLD,
   MAX_DETECTIONS,
+  CENTERNET_INPUT_SIZE,
   SCORE_FLOOR,
   type DetectOptions,
   type Detection,
@@ -21,7 +22,7 @@ import { nmsPerClass, type Box } from './nms.js';
  * 'tower_0/images' is [1,512,512,3] float32 in 0..255 (not 0..1); output 'tower_0/detections' is
  * [1,100,6], each row x1, y1, x2, y2 (input pixels), score, class index (0-based COCO-80).
  */
-const SIZE = 512;
+const SIZE = CENTERNET_INPUT_SIZE;
 const INPUT = 'tower_0/images';
 const OUTPUT = 'tower_0/detections';
 const ROW = 6;

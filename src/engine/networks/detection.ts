@@ -22,6 +22,9 @@ export interface DetectOptions {
  * floor and let output_config's min_value decide what a caller sees.
  */
 export const SCORE_FLOOR = 0.1;
+
+/** CenterNet's input is CENTERNET_INPUT_SIZE square; images are decoded no larger than that. */
+export const CENTERNET_INPUT_SIZE = 512;
 /** The graph emits a fixed 100 candidate rows per image. */
 export const MAX_DETECTIONS = 100;
 export const DEFAULT_IOU_THRESHOLD = 0.5;

@@ -8,6 +8,8 @@ export interface ServiceOptions {
   maxUrlBytes: number;
   /** Whole-download limit for one URL input, redirects included. */
   urlTimeoutMs: number;
+  /** Bytes all URL inputs of one request may download together. */
+  maxRequestUrlBytes: number;
 }
 
 /** Everything the service functions need; the REST routes and (later) gRPC handlers share one. */
@@ -26,4 +28,5 @@ export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
   allowPrivateUrls: false,
   maxUrlBytes: 20 * 1024 * 1024,
   urlTimeoutMs: 15_000,
+  maxRequestUrlBytes: 64 * 1024 * 1024,
 };

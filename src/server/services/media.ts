@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../core/errors.js';
+import { InvalidArgumentError, LimitError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import type { EngineInput } from '../../engine/index.js';
 import { fetchUrl } from '../url-fetch/index.js';
@@ -12,6 +12,7 @@ export async function toEngineInput(
   ctx: ServiceContext,
   src: InputSource,
   where: string,
+  signal?: AbortSignal,
 ): Promise<EngineInput> {
   let bytes: Uint8Array;
   if (src.raw !== undefined) return { type: 'text', text: src.raw };
@@ -29,6 +30,7 @@ export async function toEngineInput(
       allowPrivate: ctx.options.allowPrivateUrls,
       maxBytes: ctx.options.maxUrlBytes,
       timeoutMs: ctx.options.urlTimeoutMs,
+      ...(signal ? { signal } : {}),
     });
     bytes = fetched.bytes;
   }
@@ -37,4 +39,51 @@ export async function toEngineInput(
   }
   if (src.type === 'text') return { type: 'text', text: Buffer.from(bytes).toString('utf8') };
   return { type: src.type, bytes };
+}
+
+/** URL downloads of one request run this many at a time. */
+const FETCH_CONCURRENCY = 4;
+
+/**
+ * All inputs of a request as engine input, in order. URLs are fetched a few at a time, with the
+ * request's downloads capped in total (so 128 URLs cannot pull 128 x 20 MiB into memory), and the
+ * rest are cancelled as soon as one fails.
+ */
+export async function toEngineInputs(
+  ctx: ServiceContext,
+  sources: readonly InputSource[],
+): Promise<EngineInput[]> {
+  const out = new Array<EngineInput>(sources.length);
+  const abort = new AbortController();
+  const budget = ctx.options.maxRequestUrlBytes;
+  let downloaded = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < sources.length && !abort.signal.aborted) {
+      const i = next++;
+      const input = await toEngineInput(ctx, sources[i]!, `inputs[${i}]`, abort.signal);
+      if (sources[i]!.url !== undefined) {
+        downloaded += input.type === 'text' ? Buffer.byteLength(input.text) : input.bytes.byteLength;
+        if (downloaded > budget) {
+          throw new LimitError(
+            StatusCode.INPUT_OVER_LIMIT,
+            'Request too large',
+            `the URL inputs of one request may download at most ${Math.round(budget / 1048576)} MiB in total`,
+          );
+        }
+      }
+      out[i] = input;
+    }
+  };
+  let firstError: unknown;
+  const workers = Array.from({ length: Math.min(FETCH_CONCURRENCY, sources.length) }, () =>
+    worker().catch((err: unknown) => {
+      // the first failure is the one to report; the downloads it cancels fail after it
+      if (!abort.signal.aborted) firstError = err;
+      abort.abort();
+    }),
+  );
+  await Promise.all(workers);
+  if (abort.signal.aborted) throw firstError;
+  return out;
 }

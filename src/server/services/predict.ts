@@ -1,10 +1,10 @@
-import { NotFoundError, SibylError } from '../../core/errors.js';
+import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
 import type { Input, MultiOutputResponse, Output, RunnerSelector } from '../../core/wire.js';
 import type { Caller, ServiceContext } from './context.js';
-import { toEngineInput } from './media.js';
+import { toEngineInputs } from './media.js';
 import { resolveModel, toWireModel } from './models.js';
 import { ok } from './reply.js';
 import { inputSource, isObject, parseInputs, parsePredictSettings } from './request-shape.js';
@@ -32,7 +32,7 @@ export async function predict(
     );
   }
   const sources = inputs.map((input, i) => inputSource(input, `inputs[${i}]`));
-  const engineInputs = await Promise.all(sources.map((src, i) => toEngineInput(ctx, src, `inputs[${i}]`)));
+  const engineInputs = await toEngineInputs(ctx, sources);
   const opts: { params?: Record<string, unknown>; outputConfig?: Record<string, unknown> } = {};
   if (settings.params) opts.params = settings.params;
   if (settings.outputConfig) opts.outputConfig = settings.outputConfig as Record<string, unknown>;
@@ -56,21 +56,31 @@ export async function predict(
  * selector names something that does not exist: refuse it by name rather than ignore it.
  */
 function checkRunnerSelector(sel: RunnerSelector): void {
-  if (isObject(sel.deployment)) {
+  const { deployment, nodepool } = sel;
+  if (deployment !== undefined) {
+    const id = requiredId(deployment, 'runner_selector.deployment.id');
     throw new NotFoundError(
       StatusCode.DEPLOYMENT_DOES_NOT_EXIST,
       'Deployment does not exist',
-      `deployment "${sel.deployment.id}" does not exist on this server (it has no deployments)`,
+      `deployment "${id}" does not exist on this server (it has no deployments)`,
     );
   }
-  if (isObject(sel.nodepool)) {
-    const cluster = sel.nodepool.compute_cluster?.id;
+  if (nodepool !== undefined) {
+    const id = requiredId(nodepool, 'runner_selector.nodepool.id');
+    const cluster = requiredId(nodepool.compute_cluster, 'runner_selector.nodepool.compute_cluster.id');
     throw new NotFoundError(
       StatusCode.NODEPOOL_DOES_NOT_EXIST,
       'Nodepool does not exist',
-      `nodepool "${sel.nodepool.id}"${cluster ? ` in compute cluster "${cluster}"` : ''} does not exist on this server (it has no compute clusters)`,
+      `nodepool "${id}" in compute cluster "${cluster}" does not exist on this server (it has no compute clusters)`,
     );
   }
+}
+
+function requiredId(holder: unknown, field: string): string {
+  const id = isObject(holder) ? holder.id : undefined;
+  if (typeof id !== 'string' || id === '')
+    throw new InvalidArgumentError(`${field} must be a non-empty string`);
+  return id;
 }
 
 /** The input as the caller sent it, without echoing bulky base64 back. */

@@ -1,11 +1,8 @@
-import { inputTypeFromName, sniffInputType } from '../../../core/media-types.js';
-import type { InputType } from '../../../core/wire.js';
-import { INPUT_TYPES } from '../../../core/wire.js';
 import { V2Client } from '../../../sdk/client.js';
 import { inputFromBytes, inputFromUrl } from '../../../sdk/inputs.js';
 import { openSession } from '../../connect.js';
 import { CliUsageError } from '../../errors.js';
-import { DEFAULT_INPUT_APP, readLocalFile } from '../model/predict.js';
+import { DEFAULT_INPUT_APP, guessInputType, inputTypeOption, readLocalFile } from '../../inputs.js';
 
 export interface UploadOptions {
   file_path?: string;
@@ -27,23 +24,12 @@ export async function run(
       `give exactly one of --file_path, --url or --bytes (${given.length === 0 ? 'none was given' : `got ${given.map((k) => `--${k}`).join(' and ')}`})`,
     );
   }
-  if (opts.input_type !== undefined && !(INPUT_TYPES as readonly string[]).includes(opts.input_type)) {
-    throw new CliUsageError(
-      `--input_type must be one of ${INPUT_TYPES.join(', ')}; got "${opts.input_type}"`,
-    );
-  }
   const fileBytes = opts.file_path !== undefined ? await readLocalFile(opts.file_path) : undefined;
-  let type = opts.input_type as InputType | undefined;
-  if (!type) {
-    type =
-      opts.bytes !== undefined
-        ? 'text'
-        : fileBytes
-          ? sniffInputType(fileBytes)
-          : inputTypeFromName(opts.url!);
-    if (!type)
-      throw new CliUsageError('cannot tell the input type: give --input_type text, image, video or audio');
-  }
+  const type =
+    inputTypeOption(opts.input_type) ??
+    guessInputType(
+      fileBytes ? { fileBytes } : opts.url !== undefined ? { url: opts.url } : { bytes: opts.bytes! },
+    );
   const input =
     opts.url !== undefined
       ? inputFromUrl(opts.url, type, opts.input_id)

@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { SibylError } from '../../../core/errors.js';
 import type { ModelRef } from '../../../core/urls.js';
 import { parseModelUrl } from '../../../core/urls.js';
 import type { InferenceParams, InputType, OutputConfig } from '../../../core/wire.js';
-import { INPUT_TYPES } from '../../../core/wire.js';
 import type { RunnerOptions } from '../../../sdk/model.js';
 import { CliUsageError } from '../../errors.js';
+import { inputTypeOption } from '../../inputs.js';
+import { readYamlMapping } from '../../yaml-file.js';
 
 /** The options of `clarifai model predict`, by their documented names. */
 export const PREDICT_KEYS = [
@@ -46,38 +45,30 @@ export interface PredictPlan {
 
 /** Reads the `--config` YAML; its keys are option names. */
 export async function readPredictConfig(path: string): Promise<PredictFlags> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliUsageError(
-      `cannot read --config ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-    );
-  }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new CliUsageError(`--config ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new CliUsageError(`--config ${path} must be a YAML mapping of option names to values`);
-  }
-  const unknown = Object.keys(doc).filter((k) => !(PREDICT_KEYS as readonly string[]).includes(k));
-  if (unknown.length > 0) {
-    throw new CliUsageError(
-      `--config ${path} has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; allowed: ${PREDICT_KEYS.join(', ')}`,
-    );
-  }
-  return doc as PredictFlags;
+  return (await readYamlMapping(path, {
+    label: '--config',
+    keys: PREDICT_KEYS,
+    shape: 'of option names to values',
+  })) as PredictFlags;
 }
 
-/** Flags given on the command line win over the same keys in the YAML. */
+/** Options that answer one question together: a flag for one of them replaces all of them from the YAML. */
+const GROUPS: readonly (readonly PredictKey[])[] = [
+  ['model_url', 'model_id', 'user_id', 'app_id'],
+  ['file_path', 'url', 'bytes', 'input_id'],
+  ['compute_cluster_id', 'nodepool_id', 'deployment_id'],
+];
+
+/**
+ * Flags given on the command line win over the YAML, by group: `--file_path` on the command line
+ * replaces the YAML's `bytes`, and the three ids replace its `model_url`, rather than clashing.
+ */
 export function mergeFlags(fromFile: PredictFlags, fromCli: PredictFlags): PredictFlags {
-  const out: PredictFlags = { ...fromFile };
-  for (const [k, v] of Object.entries(fromCli)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
+  const out: Record<string, unknown> = { ...fromFile };
+  const given = (k: string) => (fromCli as Record<string, unknown>)[k] !== undefined;
+  for (const group of GROUPS) if (group.some(given)) for (const k of group) delete out[k];
+  for (const [k, v] of Object.entries(fromCli)) if (v !== undefined) out[k] = v;
+  return out as PredictFlags;
 }
 
 /** Applies the documented rules and returns what to send, or throws one clear usage error. */
@@ -150,11 +141,8 @@ function inputSource(str: (k: PredictKey) => string | undefined): InputSourceOpt
 }
 
 function inputType(value: string | undefined): { inputType?: InputType } {
-  if (value === undefined) return {};
-  if (!(INPUT_TYPES as readonly string[]).includes(value)) {
-    throw new CliUsageError(`--input_type must be one of ${INPUT_TYPES.join(', ')}; got "${value}"`);
-  }
-  return { inputType: value as InputType };
+  const type = inputTypeOption(value);
+  return type ? { inputType: type } : {};
 }
 
 function jsonObject(v: unknown, name: string, example: string): Record<string, unknown> {

@@ -1,11 +1,12 @@
-import { inputTypeFromName, inputTypeOfModelType, sniffInputType } from '../../../core/media-types.js';
+import { inputTypeOfModelType } from '../../../core/media-types.js';
 import type { Input, InputType, MultiOutputResponse } from '../../../core/wire.js';
 import { ApiError } from '../../../sdk/errors.js';
-import { inputFromBytes, inputFromUrl, readInputFile } from '../../../sdk/inputs.js';
+import { inputFromBytes, inputFromUrl } from '../../../sdk/inputs.js';
 import { Model } from '../../../sdk/model.js';
 import { openSession } from '../../connect.js';
 import type { Session } from '../../connect.js';
 import { CliUsageError } from '../../errors.js';
+import { DEFAULT_INPUT_APP, guessInputType, readLocalFile } from '../../inputs.js';
 import { renderOutputs } from '../../render/outputs.js';
 import { withProgress } from '../../render/progress.js';
 import type { InputSourceOption, PredictFlags, PredictPlan } from './predict-options.js';
@@ -14,8 +15,6 @@ import { mergeFlags, planPredict, readPredictConfig } from './predict-options.js
 export interface PredictCommandOptions extends PredictFlags {
   output?: string;
 }
-
-export const DEFAULT_INPUT_APP = 'default';
 
 export async function run(
   opts: PredictCommandOptions,
@@ -28,35 +27,38 @@ export async function run(
   // read a local file before starting anything heavy, so a typo fails fast
   const fileBytes = plan.source.kind === 'file_path' ? await readLocalFile(plan.source.value) : undefined;
 
-  const label = `Predicting with ${plan.ref.modelId}`;
-  const session = await withProgress(label, () => openSession(env));
-  try {
-    const model = new Model({
-      modelId: plan.ref.modelId,
-      ...(plan.ref.versionId ? { modelVersion: { id: plan.ref.versionId } } : {}),
-      authConfig: {
-        userId: plan.ref.userId,
-        appId: plan.ref.appId,
-        ...(session.pat ? { pat: session.pat } : {}),
-      },
-      transport: session.transport,
-      ...plan.runner,
-      ...(session.userId ? { runnerUserId: session.userId } : {}),
-    });
-    const inputs = [await buildInput(plan, session, model, fileBytes)];
-    const res = await model.predictResponse({
-      inputs,
-      inferenceParams: plan.params,
-      outputConfig: plan.outputConfig,
-    });
-    process.stdout.write(
-      output === 'json'
-        ? `${JSON.stringify(res, null, 2)}\n`
-        : `${renderOutputs(res as MultiOutputResponse)}\n`,
-    );
-  } finally {
-    await session.close();
-  }
+  // model loading and inference take seconds on first use: show that something is happening
+  const res = await withProgress(`Predicting with ${plan.ref.modelId}`, async () => {
+    const session = await openSession(env);
+    try {
+      const model = new Model({
+        modelId: plan.ref.modelId,
+        ...(plan.ref.versionId ? { modelVersion: { id: plan.ref.versionId } } : {}),
+        authConfig: {
+          userId: plan.ref.userId,
+          appId: plan.ref.appId,
+          ...(session.pat ? { pat: session.pat } : {}),
+        },
+        transport: session.transport,
+        env,
+        ...plan.runner,
+        ...(session.userId ? { runnerUserId: session.userId } : {}),
+      });
+      const inputs = [await buildInput(plan, session, model, fileBytes)];
+      return await model.predictResponse({
+        inputs,
+        inferenceParams: plan.params,
+        outputConfig: plan.outputConfig,
+      });
+    } finally {
+      await session.close();
+    }
+  });
+  process.stdout.write(
+    output === 'json'
+      ? `${JSON.stringify(res, null, 2)}\n`
+      : `${renderOutputs(res as MultiOutputResponse)}\n`,
+  );
 }
 
 async function buildInput(
@@ -66,34 +68,26 @@ async function buildInput(
   fileBytes: Buffer | undefined,
 ): Promise<Input> {
   const src = plan.source;
-  if (src.kind === 'input_id')
+  if (src.kind === 'input_id') {
     return { id: src.value, data: (await findInput(session, model, src.value, plan.ref.appId)).data };
-  const type = plan.inputType ?? (await guessInputType(src, model, fileBytes));
+  }
+  const type = plan.inputType ?? (await modelInputType(model)) ?? guessInputType(sourceOf(src, fileBytes));
   if (src.kind === 'url') return inputFromUrl(src.value, type);
   // --bytes is sent literally: "\n" stays a backslash and an n, as in Clarifai's CLI
   return inputFromBytes(fileBytes ?? Buffer.from(src.value, 'utf8'), type);
 }
 
-/** Without --input_type: the model's own input type, else what the file or URL looks like. */
-async function guessInputType(
+/** Without --input_type, the model's own input type comes first. */
+async function modelInputType(model: Model): Promise<InputType | undefined> {
+  return inputTypeOfModelType((await model.loadInfo()).model_type_id);
+}
+
+function sourceOf(
   src: InputSourceOption,
-  model: Model,
   fileBytes: Buffer | undefined,
-): Promise<InputType> {
-  const info = await model.loadInfo();
-  const fromModel = inputTypeOfModelType(info.model_type_id);
-  if (fromModel) return fromModel;
-  const guess =
-    src.kind === 'bytes'
-      ? 'text'
-      : fileBytes
-        ? sniffInputType(fileBytes)
-        : src.kind === 'url'
-          ? inputTypeFromName(src.value)
-          : undefined;
-  if (!guess)
-    throw new CliUsageError('cannot tell the input type: give --input_type text, image, video or audio');
-  return guess;
+): Parameters<typeof guessInputType>[0] {
+  if (fileBytes) return { fileBytes };
+  return src.kind === 'url' ? { url: src.value } : { bytes: src.value };
 }
 
 /** --input_id names one of the caller's own inputs: in an app with the model's app id, else the default app. */
@@ -110,9 +104,4 @@ async function findInput(session: Session, model: Model, inputId: string, appId:
   throw new CliUsageError(
     `no input "${inputId}" among your inputs (looked in app${apps.length > 1 ? 's' : ''} ${apps.join(' and ')} of user ${userId}); upload one with: clarifai input upload --file_path PATH --input_id ${inputId}`,
   );
-}
-
-/** Reads --file_path here, on the client, before anything heavy starts. */
-export function readLocalFile(path: string): Promise<Buffer> {
-  return readInputFile(path, '--file_path');
 }

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { createEngine } from '../engine/index.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/index.js';
+import type { AppOptions } from './app.js';
+import { buildApp } from './app.js';
+import { ensureAdminUser } from './bootstrap.js';
+import { syncBuiltinModels } from './builtins.js';
+
+export interface OpenServerAppOptions {
+  dataDir: string;
+  allowPrivateUrls: boolean;
+  /** Requests without a key act as the admin user (the embedded transport only: no port). */
+  actAsAdmin?: boolean;
+  /** Warm models up after loading: worth it for a long-lived server, not a one-shot CLI run. */
+  warmUp: boolean;
+  logRequest?: AppOptions['logRequest'];
+  logError?: AppOptions['logError'];
+}
+
+export interface ServerApp {
+  app: FastifyInstance;
+  store: Store;
+  adminUserId: string;
+  /** Closes the app, unloads the models and closes the store; safe to call once after a failure. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one start-up sequence both `clarifai serve` and the embedded engine use: open the data
+ * directory, write the built-in models into it, make sure the admin user exists, build the app.
+ */
+export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerApp> {
+  const store = await openStore({ dataDir: opts.dataDir });
+  const engine = createEngine({ warmUp: opts.warmUp });
+  let app: FastifyInstance | undefined;
+  const close = async () => {
+    await app?.close();
+    await engine.close();
+    await store.close();
+  };
+  try {
+    await syncBuiltinModels(store, engine);
+    const adminUserId = await ensureAdminUser(store);
+    app = buildApp({
+      store,
+      engine,
+      service: { allowPrivateUrls: opts.allowPrivateUrls },
+      ...(opts.actAsAdmin ? { localUserId: adminUserId } : {}),
+      ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
+      ...(opts.logError ? { logError: opts.logError } : {}),
+    });
+    await app.ready();
+    return { app, store, adminUserId, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
