@@ -26,25 +26,19 @@ const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
 // The CLI imports commander and its program first; the embedded layer is imported lazily.
 await import(dist('cli/index.js'));
 mark('import cli');
-const [{ createEngine }, { openStore }, { buildApp }, { ensureAdminUser }, { syncBuiltinModels }] =
-  await Promise.all([
-    import(dist('engine/index.js')),
-    import(dist('store/index.js')),
-    import(dist('server/app.js')),
-    import(dist('server/bootstrap.js')),
-    import(dist('server/builtins.js')),
-  ]);
+const { openServerApp } = await import(dist('server/open.js'));
 mark('import embedded (fastify, sqlite)');
 
+// The same start-up as the embedded transport (src/embedded/index.ts), with timings added.
 const stages = {};
-const store = await openStore({ dataDir });
-const engine = createEngine({
+const server = await openServerApp({
+  dataDir,
+  allowPrivateUrls: true,
+  actAsAdmin: true,
+  warmUp: false,
   onTiming: (t) => (stages[`engine ${t.stage}`] = (stages[`engine ${t.stage}`] ?? 0) + t.ms),
 });
-await syncBuiltinModels(store, engine);
-const userId = await ensureAdminUser(store);
-const app = buildApp({ store, engine, localUserId: userId, service: { allowPrivateUrls: true } });
-await app.ready();
+const app = server.app;
 mark('open store + sync + app');
 
 const base = '/v2/users/clarifai/apps/main/models/general-image-recognition';
@@ -64,9 +58,7 @@ if (res.statusCode !== 200) throw new Error(`predict: ${res.statusCode} ${res.bo
 const top = JSON.parse(res.body).outputs[0].data.concepts[0];
 mark('POST outputs (all)');
 
-await app.close();
-await engine.close();
-await store.close();
+await server.close();
 mark('close');
 
 const round = (v) => Math.round(v * 10) / 10;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createEngine } from '../engine/index.js';
+import type { EngineOptions } from '../engine/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import type { AppOptions } from './app.js';
@@ -15,6 +16,8 @@ export interface OpenServerAppOptions {
   /** Warm models up after loading: worth it for a long-lived server, not a one-shot CLI run. */
   warmUp: boolean;
   logRequest?: AppOptions['logRequest'];
+  /** Per-stage engine timings (load, decode, predict, postprocess), for metrics and benchmarks. */
+  onTiming?: EngineOptions['onTiming'];
   logError?: AppOptions['logError'];
 }
 
@@ -32,7 +35,7 @@ export interface ServerApp {
  */
 export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerApp> {
   const store = await openStore({ dataDir: opts.dataDir });
-  const engine = createEngine({ warmUp: opts.warmUp });
+  const engine = createEngine({ warmUp: opts.warmUp, ...(opts.onTiming ? { onTiming: opts.onTiming } : {}) });
   let app: FastifyInstance | undefined;
   const close = async () => {
     await app?.close();
