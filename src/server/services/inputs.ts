@@ -5,7 +5,7 @@ import type { Input, MultiInputResponse, SingleInputResponse } from '../../core/
 import type { InputRecord } from '../../store/index.js';
 import type { Caller, ServiceContext } from './context.js';
 import { ok } from './reply.js';
-import { inputSource, parseInputs } from './request-shape.js';
+import { parseInputs } from './request-shape.js';
 import { ownUserId } from './users.js';
 
 /** POST /v2/users/{user_id}/apps/{app_id}/inputs: stores inputs in the caller's own app. */
@@ -20,8 +20,7 @@ export async function postInputs(
   const owner = ownUserId(caller, userId);
   checkAppId(appId);
   const inputs = parseInputs(body);
-  inputs.forEach((input, i) => {
-    inputSource(input, `inputs[${i}]`);
+  inputs.forEach(({ input }, i) => {
     if (input.id !== undefined && !isValidId(input.id)) {
       throw new InvalidArgumentError(
         `inputs[${i}].id "${input.id}" is not a valid id: use letters, digits, "_", "-" or ".", at most 128 characters`,
@@ -33,7 +32,7 @@ export async function postInputs(
   const records = await ctx.store.inputs.createMany(
     owner,
     appId,
-    inputs.map((input) => (input.id ? { id: input.id, data: input.data } : { data: input.data })),
+    inputs.map(({ input }) => (input.id ? { id: input.id, data: input.data } : { data: input.data })),
   );
   return { status: ok(reqId), inputs: records.map(toWireInput) };
 }

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../core/errors.js';
-import { StatusCode } from '../../core/status.js';
+import { StatusCode, statusName } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
 import type { MultiModelResponse, SingleModelResponse, WireModel } from '../../core/wire.js';
 import { Visibility } from '../../core/wire.js';
@@ -63,7 +63,13 @@ export function toWireModel(model: ModelRecord, version?: ModelVersionRecord): W
     wire.model_version = {
       id: version.id,
       created_at: version.createdAt,
-      status: { code: StatusCode.SUCCESS, description: 'Model is ready' },
+      status: {
+        code: version.status,
+        description:
+          version.status === StatusCode.MODEL_TRAINED
+            ? 'Model is trained and ready'
+            : statusName(version.status),
+      },
     };
     if (version.outputInfo) wire.model_version.output_info = version.outputInfo;
   }

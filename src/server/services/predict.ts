@@ -7,7 +7,7 @@ import type { Caller, ServiceContext } from './context.js';
 import { toEngineInputs } from './media.js';
 import { resolveModel, toWireModel } from './models.js';
 import { ok } from './reply.js';
-import { inputSource, isObject, parseInputs, parsePredictSettings } from './request-shape.js';
+import { isObject, parseInputs, parsePredictSettings } from './request-shape.js';
 
 /** POST .../models/{model_id}[/versions/{version_id}]/outputs */
 export async function predict(
@@ -31,8 +31,10 @@ export async function predict(
       `model ${model.userId}/${model.appId}/${model.id} has no runtime on this server`,
     );
   }
-  const sources = inputs.map((input, i) => inputSource(input, `inputs[${i}]`));
-  const engineInputs = await toEngineInputs(ctx, sources);
+  const engineInputs = await toEngineInputs(
+    ctx,
+    inputs.map((p) => p.source),
+  );
   const opts: { params?: Record<string, unknown>; outputConfig?: Record<string, unknown> } = {};
   if (settings.params) opts.params = settings.params;
   if (settings.outputConfig) opts.outputConfig = settings.outputConfig as Record<string, unknown>;
@@ -45,7 +47,7 @@ export async function predict(
     status: { code: StatusCode.SUCCESS, description: 'Ok' },
     created_at: createdAt,
     model: wireModel,
-    input: echoInput(inputs[i]!),
+    input: echoInput(inputs[i]!.input),
     data: d,
   }));
   return { status: ok(reqId), outputs };

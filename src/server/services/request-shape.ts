@@ -23,7 +23,13 @@ function bad(details: string, code: number = StatusCode.CONN_INVALID_REQUEST): I
   return new InvalidArgumentError(details, code);
 }
 
-export function parseInputs(body: unknown): Input[] {
+/** An input as sent, with its one media source already picked out. */
+export interface ParsedInput {
+  input: Input;
+  source: InputSource;
+}
+
+export function parseInputs(body: unknown): ParsedInput[] {
   if (!isObject(body)) throw bad('the body must be a JSON object with an "inputs" list');
   const inputs = body.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) throw bad('"inputs" must be a non-empty list');
@@ -37,8 +43,8 @@ export function parseInputs(body: unknown): Input[] {
     if (input.id !== undefined && (typeof input.id !== 'string' || input.id === '')) {
       throw bad(`inputs[${i}].id must be a non-empty string`, StatusCode.INPUT_INVALID_ARGUMENT);
     }
-    inputSource(input as unknown as Input, `inputs[${i}]`);
-    return input as unknown as Input;
+    const parsed = input as unknown as Input;
+    return { input: parsed, source: inputSource(parsed, `inputs[${i}]`) };
   });
 }
 

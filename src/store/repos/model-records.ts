@@ -10,7 +10,7 @@ import { parseJson, type PageOptions } from './common.js';
 export type Visibility = 'private' | 'public';
 
 /** Clarifai's MODEL_TRAINED: the version is ready to predict. */
-export const VERSION_READY = 21100;
+export const VERSION_READY = StatusCode.MODEL_TRAINED;
 
 export interface ModelRecord {
   userId: string;
