@@ -44,6 +44,17 @@ export class AuthError extends SibylError {
 /** A limit was exceeded (HTTP 413 or 429, depending on the code). */
 export class LimitError extends SibylError {}
 
+/** Too much work is waiting: come back later (HTTP 429 with Retry-After). */
+export class BusyError extends LimitError {
+  constructor(
+    details: string,
+    /** When a retry has a fair chance, from the work ahead of it. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(StatusCode.MODEL_BUSY_PLEASE_RETRY, 'Model busy, please retry', details);
+  }
+}
+
 /** The model ran and failed, or a runtime could not load (HTTP 500/503). */
 export class PredictionError extends SibylError {
   constructor(details: string, options?: { cause?: unknown }) {

@@ -1,14 +1,20 @@
-import { InvalidArgumentError, LimitError, PredictionError, SibylError } from '../core/errors.js';
+import os from 'node:os';
+import { InvalidArgumentError, LimitError, SibylError } from '../core/errors.js';
 import { StatusCode } from '../core/status.js';
-import { MAX_INPUTS_PER_REQUEST, type Data, type InferenceParams } from '../core/wire.js';
+import { MAX_INPUTS_PER_REQUEST, type Data } from '../core/wire.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from './media/image-limits.js';
 import { applyResolvedOutputConfig, resolveOutputConfig } from './output-config.js';
 import { validateParams } from './params.js';
-import { BUILT_IN_MODELS, findBuiltInModel } from './registry.js';
-import type { DecodedInput, EngineInput, LoadedModel, ModelDefinition, PredictOptions } from './types.js';
+import { BUILT_IN_MODELS } from './registry.js';
+import { findRuntime, runtimeKinds } from './runtimes/index.js';
+import { Scheduler, type SchedulerStatus } from './scheduler.js';
+import { modelName, type ModelSpec } from './spec.js';
+import type { EngineInput, PredictOptions } from './types.js';
+import { fromWireError } from './worker/errors.js';
 
 export type Stage = 'load' | 'decode' | 'predict' | 'postprocess';
 
-/** One stage of one predict call (or a model load), for metrics and logs. */
+/** One stage of one batch (or a model load), for metrics and logs. */
 export interface StageTiming {
   /** `user/app/model`. */
   model: string;
@@ -25,151 +31,145 @@ export interface EngineOptions {
   onTiming?: (timing: StageTiming) => void;
   /** Warm each model up after loading it (see LoadOptions). Default true. */
   warmUp?: boolean;
+  /** Worker threads that run models, started on demand. Default: one per core. */
+  workers?: number;
   /**
-   * Inputs accepted but not yet answered, across all callers. Past it, predict refuses at once with
-   * MODEL_BUSY_PLEASE_RETRY (HTTP 429 with Retry-After) instead of queueing without bound.
-   * Default 512: a few minutes of work for the CPU models on two cores.
+   * Inputs waiting per model version. Past it, predict refuses at once with
+   * MODEL_BUSY_PLEASE_RETRY (HTTP 429 with a Retry-After from the work ahead) instead of queueing
+   * without bound. Default 512: a few minutes of work for the CPU models on two cores.
    */
-  maxPendingInputs?: number;
+  maxQueuedInputs?: number;
+  /** Estimated bytes of models kept loaded; past it the least recently used unload. Default: half the RAM. */
+  memoryBudgetBytes?: number;
+  /** Unload a model nobody has used for this long (0: never). Default 5 minutes. */
+  idleUnloadMs?: number;
+  /** Dynamic batching across requests per the models' settings. Default true. */
+  batching?: boolean;
 }
 
 export interface Engine {
-  /** The built-in models, whether loaded or not. */
-  models(): readonly ModelDefinition[];
-  find(userId: string, appId: string, modelId: string): ModelDefinition | undefined;
-  /** One `data` per input, in order. Loads the model on first use. */
-  predict(def: ModelDefinition, inputs: readonly EngineInput[], opts?: PredictOptions): Promise<Data[]>;
-  /** Loads a model ahead of its first predict (e.g. at server start). */
-  load(def: ModelDefinition): Promise<void>;
-  /** Unloads every model; a later predict loads again. */
+  /** The built-in models' specs (the server writes them into the store). */
+  builtins(): readonly ModelSpec[];
+  /**
+   * Everything a caller can get wrong, checked before any work (a URL input is downloaded only
+   * after this passes): the runtime exists, input count and types, params, output_config.
+   */
+  check(spec: ModelSpec, inputTypes: readonly EngineInput['type'][], opts?: PredictOptions): void;
+  /** One `data` per input, in order; the first failed input fails the call. Loads on first use. */
+  predict(spec: ModelSpec, inputs: readonly EngineInput[], opts?: PredictOptions): Promise<Data[]>;
+  /** One result per input, in order: its data, or the error of that input alone. */
+  predictEach(
+    spec: ModelSpec,
+    inputs: readonly EngineInput[],
+    opts?: PredictOptions,
+  ): Promise<(Data | SibylError)[]>;
+  /** Checks a model version's files with its runtime, in a worker; returns the spec to store. */
+  validate(spec: ModelSpec): Promise<ModelSpec>;
+  /** Loads a model on a worker ahead of its first predict. */
+  load(spec: ModelSpec): Promise<void>;
+  /** Workers, loaded models and queues, for `model list` and metrics. */
+  status(): SchedulerStatus;
+  /** Stops the workers; pending work fails with TRY_AGAIN. */
   close(): Promise<void>;
 }
 
+export const DEFAULT_MAX_QUEUED_INPUTS = 512;
+export const DEFAULT_IDLE_UNLOAD_MS = 5 * 60_000;
+
+export function defaultWorkers(): number {
+  return Math.max(1, os.availableParallelism());
+}
+
 /**
- * Inputs are decoded and run this many at a time, so a 128-image request holds at most a few
- * decoded images in memory (a 40-megapixel photo is 120 MB as RGB).
+ * The engine: everything a caller could get wrong (input types and count, params, output_config,
+ * an unknown runtime) is checked here, on the calling thread, before any input is decoded or
+ * queued; then the scheduler runs the inputs on worker threads, and output_config is applied to
+ * what comes back.
  */
-const CHUNK = 4;
-
-export const DEFAULT_MAX_PENDING_INPUTS = 512;
-
 export function createEngine(options: EngineOptions = {}): Engine {
-  const loaded = new Map<string, Promise<LoadedModel>>();
   const report = options.onTiming ?? (() => undefined);
-  const maxPending = options.maxPendingInputs ?? DEFAULT_MAX_PENDING_INPUTS;
-  let pending = 0;
+  const scheduler = new Scheduler({
+    workers: options.workers ?? defaultWorkers(),
+    maxQueuedInputs: options.maxQueuedInputs ?? DEFAULT_MAX_QUEUED_INPUTS,
+    memoryBudgetBytes: options.memoryBudgetBytes ?? Math.floor(os.totalmem() / 2),
+    idleUnloadMs: options.idleUnloadMs ?? DEFAULT_IDLE_UNLOAD_MS,
+    batching: options.batching ?? true,
+    maxImagePixels: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+    warmUp: options.warmUp ?? true,
+    onRun: (spec, inputs, t) => {
+      const model = modelName(spec);
+      report({ model, stage: 'decode', ms: t.decodeMs, inputs });
+      report({ model, stage: 'predict', ms: t.predictMs, inputs });
+    },
+    onLoad: (spec, ms) => report({ model: modelName(spec), stage: 'load', ms, inputs: 0 }),
+  });
 
-  async function timed<T>(
-    def: ModelDefinition,
-    stage: Stage,
-    inputs: number,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    const started = performance.now();
-    const result = await work();
-    report({ model: name(def), stage, ms: performance.now() - started, inputs });
-    return result;
-  }
-
-  /** Memoised per model version; a failed load is forgotten so the next call retries it. */
-  function loadModel(def: ModelDefinition): Promise<LoadedModel> {
-    const key = `${name(def)}@${def.versionId}`;
-    let promise = loaded.get(key);
-    if (!promise) {
-      promise = timed(def, 'load', 0, () => def.load({ warmUp: options.warmUp ?? true })).catch(
-        (error: unknown) => {
-          if (loaded.get(key) === promise) loaded.delete(key);
-          throw asSibylError(error, `model ${def.id} could not be loaded`);
-        },
-      );
-      loaded.set(key, promise);
-    }
-    return promise;
-  }
-
-  async function decode(def: ModelDefinition, input: EngineInput): Promise<DecodedInput> {
-    if (input.type === 'text') return { type: 'text', text: input.text };
-    if (input.type === 'image') {
-      // Imported on first use: sharp takes ~0.3 s to import and text-only use never needs it.
-      const { decodeImage } = await import('./media/image.js');
-      const image = await decodeImage(input.bytes, {
-        ...(options.maxImagePixels !== undefined ? { maxPixels: options.maxImagePixels } : {}),
-        ...(def.imageSize !== undefined ? { maxSide: def.imageSize } : {}),
-      });
-      return { type: 'image', image };
-    }
-    throw new PredictionError(`this engine cannot decode ${input.type} inputs yet`);
-  }
-
-  async function runChunk(
-    def: ModelDefinition,
-    chunk: readonly EngineInput[],
-    params: InferenceParams,
-  ): Promise<Data[]> {
-    const decoded = await timed(def, 'decode', chunk.length, () =>
-      Promise.all(chunk.map((input) => decode(def, input))),
+  async function predictEach(
+    spec: ModelSpec,
+    inputs: readonly EngineInput[],
+    opts: PredictOptions = {},
+  ): Promise<(Data | SibylError)[]> {
+    checkRuntime(spec);
+    checkInputs(
+      spec,
+      inputs.map((input) => input.type),
     );
-    const model = await loadModel(def);
-    const data = await timed(def, 'predict', chunk.length, async () => {
-      try {
-        return await model.predict(decoded, params);
-      } catch (error) {
-        throw asSibylError(error, `model ${def.id} failed`);
-      }
+    const params = validateParams(spec, opts.params);
+    const outputConfig = resolveOutputConfig(opts.outputConfig);
+    const outcomes = await scheduler.submit(spec, inputs, params, opts.signal);
+    const started = performance.now();
+    const results = outcomes.map((outcome) => {
+      if (outcome instanceof SibylError) return outcome;
+      if ('error' in outcome) return fromWireError(outcome.error);
+      return applyResolvedOutputConfig(outcome.data, outputConfig);
     });
-    if (data.length !== chunk.length) {
-      throw new PredictionError(`model ${def.id} returned ${data.length} outputs for ${chunk.length} inputs`);
-    }
-    return data;
+    report({
+      model: modelName(spec),
+      stage: 'postprocess',
+      ms: performance.now() - started,
+      inputs: inputs.length,
+    });
+    return results;
   }
 
   return {
-    models: () => Object.values(BUILT_IN_MODELS),
-    find: findBuiltInModel,
-
-    async predict(def, inputs, opts = {}) {
-      checkInputs(def, inputs);
-      // Everything the caller could get wrong is checked before any decoding or inference.
-      const params = validateParams(def, opts.params);
-      const outputConfig = resolveOutputConfig(opts.outputConfig);
-      if (pending + inputs.length > maxPending) {
-        throw new LimitError(
-          StatusCode.MODEL_BUSY_PLEASE_RETRY,
-          'Model busy, please retry',
-          `${pending} inputs are waiting and this request adds ${inputs.length}; the engine queues at most ${maxPending}`,
-        );
-      }
-      pending += inputs.length;
-      try {
-        const results: Data[] = [];
-        for (let start = 0; start < inputs.length; start += CHUNK) {
-          const data = await runChunk(def, inputs.slice(start, start + CHUNK), params);
-          results.push(
-            ...(await timed(def, 'postprocess', data.length, () =>
-              Promise.resolve(data.map((d) => applyResolvedOutputConfig(d, outputConfig))),
-            )),
-          );
-        }
-        return results;
-      } finally {
-        pending -= inputs.length;
-      }
+    builtins: () => Object.values(BUILT_IN_MODELS),
+    check(spec, inputTypes, opts = {}) {
+      checkRuntime(spec);
+      checkInputs(spec, inputTypes);
+      validateParams(spec, opts.params);
+      resolveOutputConfig(opts.outputConfig);
     },
-
-    async load(def) {
-      await loadModel(def);
+    predictEach,
+    async predict(spec, inputs, opts) {
+      const results = await predictEach(spec, inputs, opts);
+      const failed = results.find((r) => r instanceof SibylError);
+      if (failed) throw failed;
+      return results as Data[];
     },
-
-    async close() {
-      const models = [...loaded.values()];
-      loaded.clear();
-      // A model that never loaded has nothing to free; one that fails to unload must not stop the rest.
-      await Promise.allSettled(models.map(async (promise) => (await promise).unload()));
+    validate(spec) {
+      checkRuntime(spec);
+      return scheduler.validate(spec);
     },
+    load(spec) {
+      checkRuntime(spec);
+      return scheduler.load(spec);
+    },
+    status: () => scheduler.status(),
+    close: () => scheduler.close(),
   };
 }
 
-function checkInputs(def: ModelDefinition, inputs: readonly EngineInput[]): void {
+function checkRuntime(spec: ModelSpec): void {
+  if (!findRuntime(spec.runtime.kind)) {
+    throw new InvalidArgumentError(
+      `model ${modelName(spec)} needs runtime "${spec.runtime.kind}", which this engine does not have; it has: ${runtimeKinds().join(', ')}`,
+      StatusCode.MODEL_INVALID_ARGUMENT,
+    );
+  }
+}
+
+function checkInputs(spec: ModelSpec, inputs: readonly EngineInput['type'][]): void {
   if (inputs.length === 0) throw new InvalidArgumentError('no inputs given; send at least one');
   if (inputs.length > MAX_INPUTS_PER_REQUEST) {
     throw new LimitError(
@@ -178,25 +178,14 @@ function checkInputs(def: ModelDefinition, inputs: readonly EngineInput[]): void
       `${inputs.length} inputs in one request; the limit is ${MAX_INPUTS_PER_REQUEST}`,
     );
   }
-  inputs.forEach((input, i) => {
-    if (input.type !== def.inputType) {
+  inputs.forEach((type, i) => {
+    if (type !== spec.inputType) {
       const which = inputs.length > 1 ? ` (input ${i})` : '';
       throw new InvalidArgumentError(
-        `model ${def.id} takes ${def.inputType} inputs, got ${input.type}${which}`,
+        `model ${spec.id} takes ${spec.inputType} inputs, got ${type}${which}`,
         StatusCode.INPUT_INVALID_ARGUMENT,
         'Invalid input argument',
       );
     }
   });
-}
-
-function name(def: ModelDefinition): string {
-  return `${def.userId}/${def.appId}/${def.id}`;
-}
-
-/** Errors we raised on purpose pass through; anything else is a model failure, with its cause kept. */
-function asSibylError(error: unknown, context: string): SibylError {
-  if (error instanceof SibylError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new PredictionError(`${context}: ${message}`, { cause: error });
 }

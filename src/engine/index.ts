@@ -1,6 +1,25 @@
 /** The engine's public surface: the server and the embedded transport import only from here. */
-export { createEngine, type Engine, type EngineOptions, type Stage, type StageTiming } from './engine.js';
+export {
+  createEngine,
+  defaultWorkers,
+  DEFAULT_IDLE_UNLOAD_MS,
+  DEFAULT_MAX_QUEUED_INPUTS,
+  type Engine,
+  type EngineOptions,
+  type Stage,
+  type StageTiming,
+} from './engine.js';
 export { BUILT_IN_MODELS, findBuiltInModel, modelKey, type ModelKey } from './registry.js';
+export {
+  checkSpec,
+  modelName,
+  versionKey,
+  type BatchingSettings,
+  type ModelSpec,
+  type RuntimeSettings,
+} from './spec.js';
+export { runtimeKinds } from './runtimes/index.js';
+export type { SchedulerStatus, LoadedModelStatus } from './scheduler.js';
 export {
   DEFAULT_MAX_CONCEPTS,
   applyOutputConfig,
@@ -15,7 +34,7 @@ export type {
   EngineInput,
   LoadedModel,
   LoadOptions,
-  ModelDefinition,
   ParamSpec,
   PredictOptions,
+  Runtime,
 } from './types.js';

@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import { StatusCode } from '../core/status.js';
 import type { InferenceParams } from '../core/wire.js';
-import type { ModelDefinition, ParamSpec } from './types.js';
+import type { ModelSpec } from './spec.js';
+import type { ParamSpec } from './types.js';
 
 /** Errors about what a caller asked of a model (its params, its output config) share this code. */
 export function modelArgumentError(details: string): InvalidArgumentError {
@@ -13,10 +14,7 @@ export function modelArgumentError(details: string): InvalidArgumentError {
  * names are refused rather than ignored: a typo such as `temprature` would otherwise silently do
  * nothing. A `null` value means "use the default", as JSON clients often send explicit nulls.
  */
-export function validateParams(
-  def: Pick<ModelDefinition, 'id' | 'params'>,
-  params: unknown,
-): InferenceParams {
+export function validateParams(def: Pick<ModelSpec, 'id' | 'params'>, params: unknown): InferenceParams {
   if (params === undefined || params === null) params = {};
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
     throw modelArgumentError(`inference params must be a JSON object, got ${kindOf(params)}`);

@@ -1,7 +1,7 @@
 import { generalImageDetection } from './models/general-image-detection.js';
 import { generalImageRecognition } from './models/general-image-recognition.js';
 import { languageIdentification } from './models/language-identification.js';
-import type { ModelDefinition } from './types.js';
+import type { ModelSpec } from './spec.js';
 
 export type ModelKey = `${string}/${string}/${string}`;
 
@@ -10,20 +10,17 @@ export function modelKey(userId: string, appId: string, modelId: string): ModelK
 }
 
 /**
- * Every built-in model, keyed `user/app/model`. Adding a model is one file in models/ and one
- * line here; a test checks each key matches its definition's ids.
+ * Every built-in model, keyed `user/app/model`. A built-in model is a spec like any uploaded one;
+ * adding one is a file in models/ and a line here (a test checks each key matches its spec's ids).
+ * The server writes these into the store at start-up.
  */
-export const BUILT_IN_MODELS: Readonly<Record<ModelKey, ModelDefinition>> = {
+export const BUILT_IN_MODELS: Readonly<Record<ModelKey, ModelSpec>> = {
   'clarifai/main/general-image-recognition': generalImageRecognition,
   'clarifai/main/general-image-detection': generalImageDetection,
   'clarifai/main/language-identification': languageIdentification,
 };
 
-export function findBuiltInModel(
-  userId: string,
-  appId: string,
-  modelId: string,
-): ModelDefinition | undefined {
+export function findBuiltInModel(userId: string, appId: string, modelId: string): ModelSpec | undefined {
   const key = modelKey(userId, appId, modelId);
   return Object.hasOwn(BUILT_IN_MODELS, key) ? BUILT_IN_MODELS[key] : undefined;
 }

@@ -1,4 +1,5 @@
 import type { Data, InferenceParams, InputType, OutputConfig } from '../core/wire.js';
+import type { ModelSpec } from './spec.js';
 
 /** What the engine is given per input: media already fetched to bytes by the caller. */
 export type EngineInput =
@@ -14,7 +15,7 @@ export interface DecodedImage {
 /** What a model's `predict` hook receives for each input, by the model's input type. */
 export type DecodedInput = { type: 'text'; text: string } | { type: 'image'; image: DecodedImage };
 
-/** One allowed inference parameter. */
+/** One allowed inference parameter. Plain data: it travels inside a ModelSpec. */
 export interface ParamSpec {
   type: 'number' | 'integer' | 'string' | 'boolean';
   description: string;
@@ -34,34 +35,41 @@ export interface LoadOptions {
 
 /** A model once loaded: the runtime holds its weights until `unload`. */
 export interface LoadedModel {
-  /** Turns a batch of decoded inputs into v2 `data`, one per input, in order. */
-  predict(batch: DecodedInput[], params: InferenceParams): Promise<Data[]>;
+  /**
+   * Turns a batch of decoded inputs into v2 `data`, one per input, in order. The signal fires when
+   * every caller waiting for this batch has gone; a runtime that can stop early should.
+   */
+  predict?(batch: DecodedInput[], params: InferenceParams, signal?: AbortSignal): Promise<Data[]>;
+  /** Streams partial outputs for one input (text generation); each chunk is v2 `data`. */
+  generate?(input: DecodedInput, params: InferenceParams, signal?: AbortSignal): AsyncIterable<Data>;
+  /** About how many bytes the loaded model holds, for the engine's memory budget. */
+  bytes?: number;
   unload(): Promise<void>;
 }
 
 /**
- * A built-in model: one file in engine/models/ plus one line in the registry table.
- * The engine owns loading once, decoding media, validating params and applying output_config.
+ * A way of running models (a network format, a library, a remote engine). One file in runtimes/
+ * and one line in the RUNTIMES table. Instances live in a worker thread and hold whatever state
+ * their models share there (a wasm backend, a network two models lease).
  */
-export interface ModelDefinition {
-  id: string;
-  userId: string;
-  appId: string;
-  /** Fixed, so a model's version id is the same on every machine and every start. */
-  versionId: string;
-  name: string;
-  modelTypeId: string;
-  description: string;
-  inputType: InputType;
-  params: Readonly<Record<string, ParamSpec>>;
-  /** For image models: the largest side the model looks at; images are shrunk to it when decoded. */
-  imageSize?: number;
-  /** The concept names the model can output, when it has a fixed label set. */
-  concepts?: readonly string[];
-  load(opts?: LoadOptions): Promise<LoadedModel>;
+export interface Runtime {
+  /**
+   * Checks a model version's files completely before it is registered: files exist, weights
+   * load, input shape matches the preprocessing, labels match the output width. Throws an
+   * InvalidArgumentError that names what is wrong. May fill in facts it learned (concepts from
+   * labels.txt), returned as the spec to store.
+   */
+  validate?(spec: ModelSpec): Promise<ModelSpec>;
+  load(spec: ModelSpec, opts: LoadOptions): Promise<LoadedModel>;
 }
+
+export type RuntimeFactory = () => Promise<Runtime>;
 
 export interface PredictOptions {
   params?: InferenceParams;
   outputConfig?: OutputConfig;
+  /** The caller has gone: drop its inputs from the queue (and stop its batch if nobody else waits). */
+  signal?: AbortSignal;
 }
+
+export type { InputType };

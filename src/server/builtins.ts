@@ -1,34 +1,24 @@
 import type { Engine } from '../engine/index.js';
-import type { ModelDefinition } from '../engine/types.js';
-import type { OutputInfo } from '../core/wire.js';
 import type { Store } from '../store/index.js';
+import { outputInfoOf, storedSpec } from './output-info.js';
 
 /**
- * Writes the engine's built-in models into the store at start-up with their fixed version ids,
- * so getting and listing models read one source.
+ * Writes the engine's built-in models into the store at start-up with their fixed version ids
+ * and their specs, so getting, listing and predicting all read one source: the store.
  */
 export async function syncBuiltinModels(store: Store, engine: Engine): Promise<void> {
-  for (const def of engine.models()) {
+  for (const spec of engine.builtins()) {
     await store.models.upsertBuiltin({
-      userId: def.userId,
-      appId: def.appId,
-      id: def.id,
-      name: def.name,
-      modelTypeId: def.modelTypeId,
-      description: def.description,
-      versionId: def.versionId,
-      outputInfo: outputInfoOf(def),
+      userId: spec.userId,
+      appId: spec.appId,
+      id: spec.id,
+      name: spec.name,
+      modelTypeId: spec.modelTypeId,
+      description: spec.description,
+      versionId: spec.versionId,
+      outputInfo: outputInfoOf(spec),
       visibility: 'public',
+      spec: storedSpec(spec),
     });
   }
-}
-
-function outputInfoOf(def: ModelDefinition): OutputInfo {
-  const params: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(def.params))
-    if (spec.default !== undefined) params[name] = spec.default;
-  const info: OutputInfo = { params };
-  if (def.concepts)
-    info.data = { concepts: def.concepts.map((name) => ({ id: name.replace(/ /g, '-'), name, value: 1 })) };
-  return info;
 }

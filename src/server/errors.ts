@@ -1,5 +1,6 @@
 import {
   AuthError,
+  BusyError,
   InvalidArgumentError,
   LimitError,
   NotFoundError,
@@ -111,6 +112,7 @@ function retryAfter(err: SibylError): { retryAfterSeconds?: number } {
     StatusCode.MODEL_DEPLOYING,
     StatusCode.TRY_AGAIN,
   ];
+  if (err instanceof BusyError) return { retryAfterSeconds: err.retryAfterSeconds };
   return busy.includes(err.code) ? { retryAfterSeconds: 1 } : {};
 }
 

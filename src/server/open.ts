@@ -18,6 +18,8 @@ export interface OpenServerAppOptions {
   logRequest?: AppOptions['logRequest'];
   /** Per-stage engine timings (load, decode, predict, postprocess), for metrics and benchmarks. */
   onTiming?: EngineOptions['onTiming'];
+  /** Worker threads, queue bound, memory budget, idle unload, batching: see EngineOptions. */
+  engine?: Omit<EngineOptions, 'onTiming' | 'warmUp'>;
   logError?: AppOptions['logError'];
 }
 
@@ -35,7 +37,11 @@ export interface ServerApp {
  */
 export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerApp> {
   const store = await openStore({ dataDir: opts.dataDir });
-  const engine = createEngine({ warmUp: opts.warmUp, ...(opts.onTiming ? { onTiming: opts.onTiming } : {}) });
+  const engine = createEngine({
+    ...opts.engine,
+    warmUp: opts.warmUp,
+    ...(opts.onTiming ? { onTiming: opts.onTiming } : {}),
+  });
   let app: FastifyInstance | undefined;
   const close = async () => {
     await app?.close();
@@ -48,6 +54,7 @@ export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerA
     app = buildApp({
       store,
       engine,
+      dataDir: opts.dataDir,
       service: { allowPrivateUrls: opts.allowPrivateUrls },
       ...(opts.actAsAdmin ? { localUserId: adminUserId } : {}),
       ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),

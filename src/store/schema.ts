@@ -60,6 +60,13 @@ export interface ModelVersionsTable {
   /** v2 status code of the version. */
   status: number;
   created_at: string;
+  /** JSON: the engine's ModelSpec for this version; null for a version no engine can run. */
+  spec: string | null;
+  /**
+   * Where the version's files live: a path relative to the data directory (uploads), or an
+   * absolute one (`serve --models` folders, used in place); null for built-in models.
+   */
+  files: string | null;
 }
 
 export interface InputsTable {

@@ -1,190 +1,246 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError, LimitError, PredictionError, SibylError } from '../../src/core/errors.js';
+import { BusyError, LimitError, SibylError } from '../../src/core/errors.js';
 import { StatusCode } from '../../src/core/status.js';
 import { MAX_INPUTS_PER_REQUEST } from '../../src/core/wire.js';
-import { createEngine, type LoadedModel, type ModelDefinition } from '../../src/engine/index.js';
+import {
+  createEngine,
+  findBuiltInModel,
+  type Engine,
+  type EngineInput,
+  type EngineOptions,
+  type ModelSpec,
+  type StageTiming,
+} from '../../src/engine/index.js';
 
 /**
- * The engine's own lifecycle (load once, retry a failed load, wrap failures) on a small real
- * model: it counts characters. The built-in models are tested with real weights elsewhere.
+ * The engine's scheduler and worker threads, on the real built-in models: CenterNet (about 0.2 s
+ * an image here) as the expensive model and CLD3 (microseconds a text) as the cheap one.
  */
-function lengthModel(options: { id?: string; loadImpl?: () => Promise<LoadedModel> } = {}) {
-  let loads = 0;
-  let unloads = 0;
-  const loaded: LoadedModel = {
-    predict: (batch, params) =>
-      Promise.resolve(
-        batch.map((input) => {
-          if (input.type !== 'text') throw new Error('text only');
-          if (input.text === 'boom') throw new TypeError('kaboom');
-          const scale = params.scale as number;
-          return {
-            concepts: [
-              { id: 'length', name: 'length', value: Math.min(1, (input.text.length * scale) / 100) },
-            ],
-          };
-        }),
-      ),
-    unload: () => {
-      unloads += 1;
-      return Promise.resolve();
-    },
-  };
-  const def: ModelDefinition = {
-    id: options.id ?? 'text-length',
-    userId: 'test',
-    appId: 'demo',
-    versionId: '0123456789abcdef0123456789abcdef',
-    name: 'Text length',
-    modelTypeId: 'text-classifier',
-    description: 'Values a text by its length.',
-    inputType: 'text',
-    params: { scale: { type: 'number', description: 'multiplier', default: 1, min: 0 } },
-    load: () => {
-      loads += 1;
-      return options.loadImpl ? options.loadImpl() : Promise.resolve(loaded);
-    },
-  };
-  return { def, counts: () => ({ loads, unloads }) };
+const IMAGE = findBuiltInModel('clarifai', 'main', 'general-image-recognition')!;
+const TEXT = findBuiltInModel('clarifai', 'main', 'language-identification')!;
+const DOGS = await readFile(new URL('../fixtures/photos/dogs.jpg', import.meta.url));
+const dogs: EngineInput = { type: 'image', bytes: DOGS };
+const text = (t: string): EngineInput => ({ type: 'text', text: t });
+
+async function withEngine(options: EngineOptions, body: (engine: Engine) => Promise<void>): Promise<void> {
+  const engine = createEngine({ warmUp: false, ...options });
+  try {
+    await body(engine);
+  } finally {
+    await engine.close();
+  }
 }
 
-const text = (t: string) => ({ type: 'text' as const, text: t });
+function code(expected: number, pattern?: RegExp) {
+  return (error: unknown) =>
+    error instanceof SibylError && error.code === expected && (!pattern || pattern.test(error.message));
+}
 
 describe('engine', () => {
-  it('lists and finds the built-in models', () => {
+  it('lists the built-in models as specs', () => {
     const engine = createEngine();
-    const ids = engine.models().map((m) => m.id);
-    assert.deepEqual(ids, [
-      'general-image-recognition',
-      'general-image-detection',
-      'language-identification',
-    ]);
-    assert.equal(engine.find('clarifai', 'main', 'general-image-detection')?.modelTypeId, 'visual-detector');
-    assert.equal(engine.find('clarifai', 'other', 'general-image-detection'), undefined);
-    assert.equal(engine.find('clarifai', 'main', 'toString'), undefined);
-  });
-
-  it('loads a model once, even under concurrent predicts, and unloads it on close', async () => {
-    const { def, counts } = lengthModel();
-    const engine = createEngine();
-    const results = await Promise.all([1, 2, 3].map((n) => engine.predict(def, [text('x'.repeat(n * 10))])));
     assert.deepEqual(
-      results.map((r) => r[0]!.concepts![0]!.value),
-      [0.1, 0.2, 0.3],
+      engine.builtins().map((m) => `${m.id} ${m.runtime.kind}`),
+      [
+        'general-image-recognition centernet',
+        'general-image-detection centernet',
+        'language-identification cld3',
+      ],
     );
-    assert.deepEqual(counts(), { loads: 1, unloads: 0 });
-    await engine.close();
-    assert.deepEqual(counts(), { loads: 1, unloads: 1 });
-    await engine.predict(def, [text('again')]);
-    assert.deepEqual(counts(), { loads: 2, unloads: 1 });
-    await engine.close();
+    void engine.close();
   });
 
-  it('refuses work past maxPendingInputs with MODEL_BUSY_PLEASE_RETRY, then accepts it again', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const { def } = lengthModel({
-      loadImpl: async () => {
-        await gate;
-        return lengthModel().def.load();
-      },
+  it('runs models in worker threads, loading each once per worker under concurrent predicts', async () => {
+    await withEngine({ workers: 1 }, async (engine) => {
+      const results = await Promise.all([
+        engine.predict(TEXT, [text('The weather is lovely today and we are going out.')]),
+        engine.predict(TEXT, [text('Il fait très beau aujourd’hui et nous sortons.')]),
+        engine.predict(IMAGE, [dogs]),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r[0]!.concepts![0]!.name),
+        ['en', 'fr', 'dog'],
+      );
+      const status = engine.status();
+      assert.equal(status.workers, 1);
+      assert.deepEqual(status.loaded.map((m) => `${m.spec.id} x${m.workers}`).sort(), [
+        'general-image-recognition x1',
+        'language-identification x1',
+      ]);
     });
-    const engine = createEngine({ maxPendingInputs: 3 });
-    const first = engine.predict(def, [text('a'), text('b')]);
-    await assert.rejects(
-      engine.predict(def, [text('c'), text('d')]),
-      (err: unknown) =>
-        err instanceof LimitError &&
-        err.code === StatusCode.MODEL_BUSY_PLEASE_RETRY &&
-        /2 inputs are waiting and this request adds 2; the engine queues at most 3/.test(err.message),
-    );
-    release();
-    assert.equal((await first).length, 2);
-    assert.equal((await engine.predict(def, [text('c'), text('d'), text('e')])).length, 3);
-    await engine.close();
   });
 
-  it('passes validated params with defaults to the model', async () => {
-    const { def } = lengthModel();
-    const engine = createEngine();
-    const [scaled] = await engine.predict(def, [text('x'.repeat(10))], { params: { scale: 2 } });
-    assert.equal(scaled!.concepts![0]!.value, 0.2);
-    await assert.rejects(
-      engine.predict(def, [text('x')], { params: { scale: -1 } }),
-      (error: unknown) => error instanceof SibylError && error.code === StatusCode.MODEL_INVALID_ARGUMENT,
-    );
-    await engine.close();
-  });
-
-  it('retries a load that failed, and reports it as a prediction failure', async () => {
-    let attempt = 0;
-    const working = lengthModel().def;
-    const { def, counts } = lengthModel({
-      loadImpl: () => (++attempt === 1 ? Promise.reject(new Error('disk on fire')) : working.load()),
+  it('checks params, output_config, inputs and the runtime before any work', async () => {
+    await withEngine({ workers: 1 }, async (engine) => {
+      assert.throws(
+        () => engine.check(TEXT, ['text'], { params: { temperature: 1 } }),
+        code(StatusCode.MODEL_INVALID_ARGUMENT, /takes no inference params, got "temperature"/),
+      );
+      assert.throws(
+        () => engine.check(TEXT, ['text'], { outputConfig: { max_concept: 1 } as never }),
+        code(StatusCode.MODEL_INVALID_ARGUMENT, /no field "max_concept"/),
+      );
+      assert.throws(
+        () => engine.check(TEXT, ['image']),
+        code(StatusCode.INPUT_INVALID_ARGUMENT, /takes text inputs, got image/),
+      );
+      const alien: ModelSpec = { ...TEXT, runtime: { kind: 'tensorrt' } };
+      assert.throws(
+        () => engine.check(alien, ['text']),
+        /needs runtime "tensorrt", which this engine does not have; it has: centernet, cld3/,
+      );
+      await assert.rejects(engine.predict(TEXT, []), /no inputs given/);
+      const tooMany = Array.from({ length: MAX_INPUTS_PER_REQUEST + 1 }, () => text('a'));
+      await assert.rejects(
+        engine.predict(TEXT, tooMany),
+        (e) => e instanceof LimitError && /limit is 128/.test(e.message),
+      );
+      assert.equal(engine.status().workers, 0, 'no worker was started for refused work');
     });
-    const engine = createEngine();
-    await assert.rejects(
-      engine.predict(def, [text('hello')]),
-      (error: unknown) =>
-        error instanceof PredictionError &&
-        /text-length could not be loaded: disk on fire/.test(error.message),
+  });
+
+  it('gives each input its own outcome: one broken image fails alone', async () => {
+    await withEngine({ workers: 1 }, async (engine) => {
+      const junk: EngineInput = { type: 'image', bytes: new TextEncoder().encode('not an image at all') };
+      const [good, bad] = await engine.predictEach(IMAGE, [dogs, junk]);
+      assert.ok(good && !(good instanceof SibylError));
+      assert.equal(good.concepts![0]!.name, 'dog');
+      assert.ok(bad instanceof SibylError);
+      assert.equal(bad.code, StatusCode.INPUT_INVALID_ARGUMENT);
+      assert.match(bad.message, /not a supported image/);
+      await assert.rejects(engine.predict(IMAGE, [dogs, junk]), /not a supported image/);
+    });
+  });
+
+  it('refuses work past the queue bound with a Retry-After from the work ahead, then accepts again', async () => {
+    await withEngine({ workers: 1, maxQueuedInputs: 2 }, async (engine) => {
+      await engine.predict(IMAGE, [dogs]); // loaded, and its cost is known
+      const running = engine.predict(IMAGE, [dogs]);
+      const queued = engine.predict(IMAGE, [dogs, dogs]);
+      await assert.rejects(engine.predict(IMAGE, [dogs]), (error: unknown) => {
+        assert.ok(error instanceof BusyError);
+        assert.equal(error.code, StatusCode.MODEL_BUSY_PLEASE_RETRY);
+        assert.ok(error.retryAfterSeconds >= 1);
+        assert.match(
+          error.message,
+          /2 inputs are waiting for model clarifai\/main\/general-image-recognition and this request adds 1; at most 2 may wait/,
+        );
+        return true;
+      });
+      // another model has its own queue
+      assert.equal(
+        (await engine.predict(TEXT, [text('Good morning to all of you here')]))[0]!.concepts![0]!.name,
+        'en',
+      );
+      await Promise.all([running, queued]);
+      assert.equal((await engine.predict(IMAGE, [dogs])).length, 1);
+    });
+  });
+
+  it('drops a request whose caller has gone from the queue', async () => {
+    await withEngine({ workers: 1 }, async (engine) => {
+      await engine.predict(IMAGE, [dogs]);
+      const first = engine.predict(IMAGE, [dogs]);
+      const abort = new AbortController();
+      const gone = engine.predict(IMAGE, [dogs, dogs, dogs, dogs], { signal: abort.signal });
+      assert.equal(engine.status().queued.find((q) => q.key.includes('recognition'))?.inputs, 4);
+      abort.abort();
+      await assert.rejects(gone, code(StatusCode.TRY_AGAIN, /cancelled/));
+      assert.equal(engine.status().queued.find((q) => q.key.includes('recognition'))?.inputs, 0);
+      await first;
+    });
+  });
+
+  it('serves a cheap model next instead of after the queue of an expensive one', async () => {
+    await withEngine({ workers: 1 }, async (engine) => {
+      await Promise.all([
+        engine.predict(IMAGE, [dogs]),
+        engine.predict(TEXT, [text('warm up the text model')]),
+      ]);
+      const finished: string[] = [];
+      const images = Array.from({ length: 6 }, (_, i) =>
+        engine.predict(IMAGE, [dogs]).then(() => finished.push(`image ${i}`)),
+      );
+      const lang = engine
+        .predict(TEXT, [text('Where is the railway station, please?')])
+        .then(() => finished.push('text'));
+      await Promise.all([...images, lang]);
+      assert.ok(
+        finished.indexOf('text') <= 1,
+        `text finished after ${finished.indexOf('text')} images: ${finished.join(', ')}`,
+      );
+    });
+  });
+
+  it('batches inputs of concurrent requests up to max_batch_size, and not when batching is off', async () => {
+    for (const batching of [true, false]) {
+      const timings: StageTiming[] = [];
+      await withEngine({ workers: 1, batching, onTiming: (t) => timings.push(t) }, async (engine) => {
+        await engine.predict(IMAGE, [dogs]); // keeps the one worker busy while the texts arrive
+        const busy = engine.predict(IMAGE, [dogs]);
+        const texts = Array.from({ length: 10 }, (_, i) =>
+          engine.predict(TEXT, [text(`This is sentence number ${i} in English.`)]),
+        );
+        const results = await Promise.all(texts);
+        await busy;
+        assert.ok(results.every((r) => r[0]!.concepts![0]!.name === 'en'));
+        const sizes = timings
+          .filter((t) => t.stage === 'predict' && t.model.endsWith('language-identification'))
+          .map((t) => t.inputs);
+        if (batching) assert.ok(Math.max(...sizes) > 1, `batch sizes ${sizes.join(',')}`);
+        else assert.deepEqual(sizes, Array(10).fill(1));
+      });
+    }
+  });
+
+  it('recovers a model whose wasm runtime ran out of memory', async () => {
+    await withEngine({ workers: 1 }, async (engine) => {
+      const huge = text('Bonjour le monde. '.repeat(1_200_000));
+      await assert.rejects(engine.predict(TEXT, [huge]), code(StatusCode.MODEL_PREDICTION_FAILED, /OOM/));
+      const [data] = await engine.predict(TEXT, [text('Good evening, and welcome to the show')]);
+      assert.equal(data!.concepts![0]!.name, 'en');
+    });
+  });
+
+  it('unloads idle models and loads them again on demand', async () => {
+    await withEngine({ workers: 1, idleUnloadMs: 150 }, async (engine) => {
+      await engine.predict(TEXT, [text('A quiet afternoon in the garden')]);
+      assert.equal(engine.status().loaded.length, 1);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.equal(engine.status().loaded.length, 0);
+      assert.equal(
+        (await engine.predict(TEXT, [text('A quiet afternoon in the garden')]))[0]!.concepts![0]!.name,
+        'en',
+      );
+    });
+  });
+
+  it('keeps loaded models within the memory budget, unloading the least recently used', async () => {
+    // CenterNet counts 64 MiB and CLD3 16 MiB: a 70 MiB budget holds one or the other
+    await withEngine({ workers: 1, memoryBudgetBytes: 70 * 1024 * 1024 }, async (engine) => {
+      await engine.predict(IMAGE, [dogs]);
+      await engine.predict(TEXT, [text('What time does the museum open?')]);
+      await engine.predict(TEXT, [text('What time does the museum open?')]);
+      assert.deepEqual(
+        engine.status().loaded.map((m) => m.spec.id),
+        ['language-identification'],
+      );
+      assert.equal((await engine.predict(IMAGE, [dogs]))[0]!.concepts![0]!.name, 'dog');
+    });
+  });
+
+  it('fails waiting work with TRY_AGAIN when closed', async () => {
+    const engine = createEngine({ workers: 1, warmUp: false });
+    await engine.predict(IMAGE, [dogs]);
+    const running = assert.rejects(engine.predict(IMAGE, [dogs]), /shutting down/);
+    const waiting = assert.rejects(
+      engine.predict(IMAGE, [dogs]),
+      code(StatusCode.TRY_AGAIN, /shutting down/),
     );
-    const [data] = await engine.predict(def, [text('hello')]);
-    assert.equal(data!.concepts![0]!.value, 0.05);
-    assert.equal(counts().loads, 2);
     await engine.close();
-  });
-
-  it('wraps unexpected model failures in PredictionError and passes its own errors through', async () => {
-    const { def } = lengthModel();
-    const engine = createEngine();
-    await assert.rejects(
-      engine.predict(def, [text('boom')]),
-      (error: unknown) =>
-        error instanceof PredictionError &&
-        error.code === StatusCode.MODEL_PREDICTION_FAILED &&
-        /model text-length failed: kaboom/.test(error.message) &&
-        error.cause instanceof TypeError,
-    );
-    // A different id: the engine keeps one loaded model per user/app/model/version.
-    const picky = lengthModel({
-      id: 'picky',
-      loadImpl: () =>
-        Promise.resolve({
-          predict: () =>
-            Promise.reject(new InvalidArgumentError('too short', StatusCode.INPUT_INVALID_ARGUMENT)),
-          unload: () => Promise.resolve(),
-        }),
-    }).def;
-    await assert.rejects(
-      engine.predict(picky, [text('a')]),
-      (error: unknown) => error instanceof InvalidArgumentError,
-    );
-    await engine.close();
-  });
-
-  it('refuses empty and oversized batches', async () => {
-    const { def, counts } = lengthModel();
-    const engine = createEngine();
-    await assert.rejects(engine.predict(def, []), /no inputs given/);
-    await assert.rejects(
-      engine.predict(
-        def,
-        Array.from({ length: MAX_INPUTS_PER_REQUEST + 1 }, () => text('a')),
-      ),
-      (error: unknown) =>
-        error instanceof LimitError && /129 inputs in one request; the limit is 128/.test(error.message),
-    );
-    assert.equal(counts().loads, 0, 'nothing loaded for a refused request');
-  });
-
-  it('names the offending input in a mixed batch', async () => {
-    const { def } = lengthModel();
-    const engine = createEngine();
-    await assert.rejects(
-      engine.predict(def, [text('a'), { type: 'audio', bytes: new Uint8Array(1) }]),
-      /model text-length takes text inputs, got audio \(input 1\)/,
-    );
+    await Promise.all([running, waiting]);
+    await assert.rejects(engine.predict(IMAGE, [dogs]), /shutting down/);
   });
 });

@@ -4,9 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { InvalidArgumentError, SibylError } from '../../src/core/errors.js';
 import { StatusCode } from '../../src/core/status.js';
 import type { Data, InferenceParams, OutputConfig, Region } from '../../src/core/wire.js';
-import { createEngine, type Engine, type ModelDefinition, type StageTiming } from '../../src/engine/index.js';
-import { centerNetStats } from '../../src/engine/networks/centernet.js';
-import { tf } from '../../src/engine/runtimes/tfjs-wasm.js';
+import {
+  createEngine,
+  findBuiltInModel,
+  type Engine,
+  type ModelSpec,
+  type StageTiming,
+} from '../../src/engine/index.js';
 
 // Real CenterNet weights on real photos: one engine (one network load) for the whole file.
 const PHOTOS = new URL('../fixtures/photos/', import.meta.url);
@@ -17,13 +21,13 @@ const photo = async (name: string) => ({
 
 const timings: StageTiming[] = [];
 let engine: Engine;
-let recognition: ModelDefinition;
-let detection: ModelDefinition;
+let recognition: ModelSpec;
+let detection: ModelSpec;
 
 before(async () => {
-  engine = createEngine({ onTiming: (t) => timings.push(t) });
-  recognition = engine.find('clarifai', 'main', 'general-image-recognition')!;
-  detection = engine.find('clarifai', 'main', 'general-image-detection')!;
+  engine = createEngine({ workers: 1, onTiming: (t) => timings.push(t) });
+  recognition = findBuiltInModel('clarifai', 'main', 'general-image-recognition')!;
+  detection = findBuiltInModel('clarifai', 'main', 'general-image-detection')!;
   await Promise.all([engine.load(recognition), engine.load(detection)]);
 });
 
@@ -49,10 +53,11 @@ function modelArgument(pattern: RegExp) {
     pattern.test(error.message);
 }
 
-describe('shared CenterNet', () => {
-  it('is loaded once for both models', () => {
-    assert.equal(centerNetStats().loads, 1);
-    assert.equal(centerNetStats().users, 2);
+describe('both COCO models', () => {
+  it('are loaded on one worker', () => {
+    const status = engine.status();
+    assert.equal(status.workers, 1);
+    assert.deepEqual(status.loaded.map((m) => m.spec.id).sort(), ['general-image-detection', 'general-image-recognition']);
   });
 });
 
@@ -244,33 +249,11 @@ describe('engine with image models', () => {
     assert.equal(together[1][0]!.concepts![0]!.name, 'dog');
   });
 
-  it('does not leak tensors across predictions', async () => {
-    const dogs = await photo('dogs.jpg');
-    await engine.predict(detection, [dogs]);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) {
-      await engine.predict(detection, [dogs]);
-      await engine.predict(recognition, [dogs]);
-    }
-    assert.equal(tf.memory().numTensors, before);
-  });
-
   it('reports the time of each stage', () => {
     const stages = new Set(
       timings.filter((t) => t.model === 'clarifai/main/general-image-detection').map((t) => t.stage),
     );
     assert.deepEqual([...stages].sort(), ['decode', 'load', 'postprocess', 'predict']);
     assert.ok(timings.every((t) => t.ms >= 0));
-  });
-
-  it('frees the network when both models unload, and loads it again on demand', async () => {
-    const loads = centerNetStats().loads;
-    const tensorsLoaded = tf.memory().numTensors;
-    await engine.close();
-    assert.equal(centerNetStats().users, 0);
-    assert.ok(tf.memory().numTensors < tensorsLoaded, 'weights disposed');
-    const [data] = await engine.predict(recognition, [await photo('dogs.jpg')]);
-    assert.equal(data!.concepts![0]!.name, 'dog');
-    assert.equal(centerNetStats().loads, loads + 1);
   });
 });

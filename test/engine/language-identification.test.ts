@@ -3,14 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import { StatusCode } from '../../src/core/status.js';
 import type { Concept } from '../../src/core/wire.js';
-import { createEngine, type Engine, type ModelDefinition } from '../../src/engine/index.js';
+import { createEngine, findBuiltInModel, type Engine, type ModelSpec } from '../../src/engine/index.js';
 
 let engine: Engine;
-let model: ModelDefinition;
+let model: ModelSpec;
 
 before(async () => {
   engine = createEngine();
-  model = engine.find('clarifai', 'main', 'language-identification')!;
+  model = findBuiltInModel('clarifai', 'main', 'language-identification')!;
   await engine.load(model);
 });
 

@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { SibylError } from '../../src/core/errors.js';
 import { StatusCode } from '../../src/core/status.js';
 import { validateParams } from '../../src/engine/params.js';
-import type { ModelDefinition } from '../../src/engine/types.js';
+import type { ModelSpec } from '../../src/engine/spec.js';
 
-const def: Pick<ModelDefinition, 'id' | 'params'> = {
+const def: Pick<ModelSpec, 'id' | 'params'> = {
   id: 'demo',
   params: {
     max_detections: { type: 'integer', description: 'n', default: 100, min: 1, max: 100 },

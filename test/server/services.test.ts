@@ -257,8 +257,8 @@ describe('syncBuiltinModels', () => {
   it('writes every built-in model with its fixed version id, public', async () => {
     await syncBuiltinModels(store, engine);
     const { ids, versions } = await snapshot();
-    assert.equal(ids.length, engine.models().length);
-    for (const def of engine.models()) {
+    assert.equal(ids.length, engine.builtins().length);
+    for (const def of engine.builtins()) {
       const key = `${def.userId}/${def.appId}/${def.id}`;
       assert.deepEqual(versions.get(key), [def.versionId], key);
       const model = await store.models.getVisible(undefined, def.userId, def.appId, def.id);
@@ -274,7 +274,7 @@ describe('syncBuiltinModels', () => {
     const first = await snapshot();
     const modifiedBefore = await Promise.all(
       engine
-        .models()
+        .builtins()
         .map(async (d) => (await store.models.getVisible(undefined, d.userId, d.appId, d.id))?.modifiedAt),
     );
     await syncBuiltinModels(store, engine);
@@ -285,7 +285,7 @@ describe('syncBuiltinModels', () => {
     assert.deepEqual([...second.versions], [...first.versions]);
     const modifiedAfter = await Promise.all(
       engine
-        .models()
+        .builtins()
         .map(async (d) => (await store.models.getVisible(undefined, d.userId, d.appId, d.id))?.modifiedAt),
     );
     assert.deepEqual(modifiedAfter, modifiedBefore);
@@ -306,7 +306,7 @@ describe('syncBuiltinModels', () => {
       assert.deepEqual(
         [...ids].sort(),
         engine
-          .models()
+          .builtins()
           .map((d) => d.id)
           .sort(),
       );

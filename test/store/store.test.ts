@@ -64,7 +64,7 @@ describe('openStore and migrations', () => {
     const dataDir = join(tempDir(), 'nested', 'data');
     const store = await openStore({ dataDir });
     try {
-      assert.deepEqual(store.migrated, ['0001_initial']);
+      assert.deepEqual(store.migrated, ['0001_initial', '0002_model_version_specs']);
       assert.equal(store.kind, 'sqlite');
       assert.equal(statSync(dataDir).mode & 0o777, 0o700);
       const file = join(dataDir, DATABASE_FILE);
@@ -91,7 +91,7 @@ describe('openStore and migrations', () => {
         .selectFrom('kysely_migration' as never)
         .select('name' as never)
         .execute();
-      assert.deepEqual(applied, [{ name: '0001_initial' }]);
+      assert.deepEqual(applied, [{ name: '0001_initial' }, { name: '0002_model_version_specs' }]);
       assert.equal((await second.users.get('kept'))?.id, 'kept');
     } finally {
       await second.close();

@@ -1,8 +1,6 @@
-import type { Concept } from '../../core/wire.js';
-import { CENTERNET_INPUT_SIZE, type Detection } from '../networks/detection.js';
-import type { ModelDefinition } from '../types.js';
-import { COCO_DESCRIPTION, COCO_LABELS, cocoConcept } from './coco-labels.js';
-import { imageOf } from './inputs.js';
+import { CENTERNET_INPUT_SIZE } from '../networks/detection.js';
+import type { ModelSpec } from '../spec.js';
+import { COCO_DESCRIPTION, COCO_LABELS } from './coco-labels.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
 
 /**
@@ -10,7 +8,7 @@ import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
  * its best detection. There is no ImageNet classifier installable offline (see DESIGN.md), and
  * COCO's 80 everyday classes answer "what is in this photo" well enough to be useful.
  */
-export const generalImageRecognition: ModelDefinition = {
+export const generalImageRecognition: ModelSpec = {
   id: 'general-image-recognition',
   userId: CLARIFAI_USER_ID,
   appId: MAIN_APP_ID,
@@ -23,23 +21,7 @@ export const generalImageRecognition: ModelDefinition = {
   inputType: 'image',
   imageSize: CENTERNET_INPUT_SIZE,
   params: {},
-  concepts: COCO_LABELS,
-  async load(opts) {
-    // Imported on load, not with the registry, so listing models stays cheap.
-    const { acquireCenterNet } = await import('../networks/centernet.js');
-    const network = await acquireCenterNet({ warmUp: opts?.warmUp ?? true });
-    return {
-      predict: (batch) =>
-        Promise.all(
-          batch.map(async (input) => ({ concepts: bestPerClass(await network.detect(imageOf(input))) })),
-        ),
-      unload: () => network.release(),
-    };
-  },
+  concepts: [...COCO_LABELS],
+  runtime: { kind: 'centernet', output: 'concepts' },
+  batching: { max_batch_size: 1, max_wait_ms: 0 },
 };
-
-function bestPerClass(detections: readonly Detection[]): Concept[] {
-  const best = new Map<string, number>();
-  for (const d of detections) best.set(d.label, Math.max(best.get(d.label) ?? 0, d.score));
-  return [...best].map(([label, value]) => cocoConcept(label, value)).sort((a, b) => b.value - a.value);
-}

@@ -1,33 +1,8 @@
-import type { LanguageIdentifier } from 'cld3-asm';
-import type { Concept } from '../../core/wire.js';
-import { InvalidArgumentError } from '../../core/errors.js';
-import { StatusCode } from '../../core/status.js';
-import type { ModelDefinition } from '../types.js';
-import { textOf } from './inputs.js';
+import { CLD3_LANGUAGES, UNDETERMINED } from '../runtimes/cld3-languages.js';
+import type { ModelSpec } from '../spec.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
 
-/** The languages CLD3 knows (ISO 639-1 where one exists; `-Latn` marks romanised text). */
-// prettier-ignore
-export const CLD3_LANGUAGES: readonly string[] = [
-  'af', 'am', 'ar', 'az', 'be', 'bg', 'bg-Latn', 'bn', 'bs', 'ca', 'ceb', 'co', 'cs', 'cy', 'da',
-  'de', 'el', 'el-Latn', 'en', 'eo', 'es', 'et', 'eu', 'fa', 'fi', 'fil', 'fr', 'fy', 'ga', 'gd',
-  'gl', 'gu', 'ha', 'haw', 'hi', 'hi-Latn', 'hmn', 'hr', 'ht', 'hu', 'hy', 'id', 'ig', 'is', 'it',
-  'iw', 'ja', 'ja-Latn', 'jv', 'ka', 'kk', 'km', 'kn', 'ko', 'ku', 'ky', 'la', 'lb', 'lo', 'lt',
-  'lv', 'mg', 'mi', 'mk', 'ml', 'mn', 'mr', 'ms', 'mt', 'my', 'ne', 'nl', 'no', 'ny', 'pa', 'pl',
-  'ps', 'pt', 'ro', 'ru', 'ru-Latn', 'sd', 'si', 'sk', 'sl', 'sm', 'sn', 'so', 'sq', 'sr', 'st',
-  'su', 'sv', 'sw', 'ta', 'te', 'tg', 'th', 'tr', 'uk', 'ur', 'uz', 'vi', 'xh', 'yi', 'yo', 'zh',
-  'zh-Latn', 'zu',
-];
-
-/** CLD3's code for "no language could be determined" (text with no letters at all). */
-const UNDETERMINED = 'und';
-/** Spans shorter than this many bytes are still scored: callers send short texts too. */
-const MIN_BYTES = 0;
-/** CLD3 reads at most this many bytes of each script span; plenty to tell a language. */
-const MAX_BYTES = 1000;
-const MAX_LANGUAGES = 3;
-
-export const languageIdentification: ModelDefinition = {
+export const languageIdentification: ModelSpec = {
   id: 'language-identification',
   userId: CLARIFAI_USER_ID,
   appId: MAIN_APP_ID,
@@ -43,38 +18,7 @@ export const languageIdentification: ModelDefinition = {
   inputType: 'text',
   params: {},
   concepts: [...CLD3_LANGUAGES, UNDETERMINED],
-  async load() {
-    // Imported here, not at the top, so listing models does not load the wasm module's code.
-    const { loadModule } = await import('cld3-asm');
-    const identifier = (await loadModule()).create(MIN_BYTES, MAX_BYTES);
-    return {
-      predict: (batch) =>
-        Promise.resolve(batch.map((input) => ({ concepts: identify(identifier, textOf(input)) }))),
-      unload: () => Promise.resolve(identifier.dispose()),
-    };
-  },
+  runtime: { kind: 'cld3' },
+  // Texts are scored one by one in microseconds; a batch costs the same as its parts.
+  batching: { max_batch_size: 32, max_wait_ms: 0 },
 };
-
-function identify(identifier: LanguageIdentifier, text: string): Concept[] {
-  if (text.trim() === '') {
-    throw new InvalidArgumentError(
-      'language identification needs some text; got an empty or blank string',
-      StatusCode.INPUT_INVALID_ARGUMENT,
-      'Invalid input argument',
-    );
-  }
-  // CLD3 answers "ja" with high confidence for digits or punctuation alone; say "unknown" instead.
-  if (!/\p{L}/u.test(text)) return [concept(UNDETERMINED, 1)];
-  const found = identifier
-    .findMostFrequentLanguages(text, MAX_LANGUAGES)
-    .filter((r) => r.language !== UNDETERMINED)
-    .map((r) => concept(r.language, r.probability * r.proportion));
-  if (found.length > 0) return found.sort((a, b) => b.value - a.value);
-  // Every span was too short to score on its own: fall back to judging the text as a whole.
-  const whole = identifier.findLanguage(text);
-  return [concept(whole.language, whole.probability)];
-}
-
-function concept(code: string, value: number): Concept {
-  return { id: code, name: code, value, app_id: MAIN_APP_ID };
-}

@@ -28,13 +28,7 @@ const OUTPUT = 'tower_0/detections';
 const ROW = 6;
 const PADDING = { r: 128, g: 128, b: 128 };
 
-export interface CenterNetLease {
-  detect(image: DecodedImage, options?: DetectOptions): Promise<Detection[]>;
-  /** Gives the network back; the last lease to go frees its weights. Safe to call twice. */
-  release(): Promise<void>;
-}
-
-class Network {
+export class CenterNetNetwork {
   // The wasm backend is single-threaded: queue executions so one is in flight at a time.
   private readonly queue = new SerialQueue();
   private disposed = false;
@@ -125,70 +119,16 @@ function fraction(pixels: number | undefined, extent: number): number {
   return Math.min(1, Math.max(0, (pixels ?? 0) / extent));
 }
 
-async function loadNetwork(warmUp: boolean): Promise<Network> {
+/** Loads CenterNet's weights from @vladmandic/human's model folder (and runs it once, if asked). */
+export async function loadCenterNet(warmUp: boolean): Promise<CenterNetNetwork> {
   const dir = path.join(packageDir('@vladmandic/human'), 'models');
   const model = await loadGraphModelFromFiles(path.join(dir, 'centernet.json'));
-  const network = new Network(model);
+  const network = new CenterNetNetwork(model);
   try {
     if (warmUp) await network.warmUp();
   } catch (error) {
     await network.dispose();
     throw error;
   }
-  loads += 1;
   return network;
-}
-
-interface Shared {
-  network: Promise<Network>;
-  users: number;
-}
-
-let shared: Shared | undefined;
-let loads = 0;
-
-/**
- * Borrows the process-wide CenterNet, loading it on first use. Both COCO models lease it, so its
- * weights are read once however many models or engines use it; concurrent first calls share one
- * load, and a failed load is forgotten so the next call retries.
- */
-export async function acquireCenterNet(
-  opts: { warmUp: boolean } = { warmUp: true },
-): Promise<CenterNetLease> {
-  if (!shared) {
-    const entry: Shared = { network: loadNetwork(opts.warmUp), users: 0 };
-    entry.network.catch(() => {
-      if (shared === entry) shared = undefined;
-    });
-    shared = entry;
-  }
-  const entry = shared;
-  entry.users += 1;
-  let network: Network;
-  try {
-    network = await entry.network;
-  } catch (error) {
-    entry.users -= 1;
-    throw error;
-  }
-  let released = false;
-  return {
-    detect: (image, options) =>
-      released
-        ? Promise.reject(new Error('this CenterNet lease was released'))
-        : network.detect(image, options),
-    release: async () => {
-      if (released) return;
-      released = true;
-      entry.users -= 1;
-      if (entry.users > 0) return;
-      if (shared === entry) shared = undefined;
-      await network.dispose();
-    },
-  };
-}
-
-/** How many times the weights were loaded in this process and how many leases hold them now. */
-export function centerNetStats(): { loads: number; users: number } {
-  return { loads, users: shared?.users ?? 0 };
 }

@@ -17,6 +17,8 @@ export interface ServiceContext {
   store: Store;
   engine: Engine;
   options: ServiceOptions;
+  /** The data directory: uploaded model files live under it. Absent for an app without one (tests). */
+  dataDir?: string;
 }
 
 /** Who is calling, once authenticated. */

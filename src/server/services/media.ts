@@ -54,9 +54,12 @@ const FETCH_CONCURRENCY = 4;
 export async function toEngineInputs(
   ctx: ServiceContext,
   sources: readonly InputSource[],
+  signal?: AbortSignal,
 ): Promise<EngineInput[]> {
   const out = new Array<EngineInput>(sources.length);
   const abort = new AbortController();
+  // the caller going away cancels its downloads too
+  signal?.addEventListener('abort', () => abort.abort(), { once: true });
   const budget = ctx.options.maxRequestUrlBytes;
   let downloaded = 0;
   let next = 0;

@@ -4,6 +4,8 @@ import { StatusCode } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
 import type { Input, MultiOutputResponse, Output, RunnerSelector } from '../../core/wire.js';
 import type { Caller, ServiceContext } from './context.js';
+import type { PredictOptions } from '../../engine/index.js';
+import { engineSpecOf } from './engine-spec.js';
 import { toEngineInputs } from './media.js';
 import { resolveModel, toWireModel } from './models.js';
 import { ok } from './reply.js';
@@ -16,6 +18,7 @@ export async function predict(
   ref: ModelRef,
   body: unknown,
   reqId: string,
+  signal?: AbortSignal,
 ): Promise<MultiOutputResponse> {
   const inputs = parseInputs(body);
   const settings = parsePredictSettings(body as Record<string, unknown>);
@@ -23,34 +26,51 @@ export async function predict(
   const target = ref.versionId || !settings.versionId ? ref : { ...ref, versionId: settings.versionId };
   const { model, version } = await resolveModel(ctx, caller, target);
 
-  const def = ctx.engine.find(model.userId, model.appId, model.id);
-  if (!def) {
-    throw new SibylError(
-      StatusCode.MODEL_NOT_DEPLOYED,
-      'Model is not deployed',
-      `model ${model.userId}/${model.appId}/${model.id} has no runtime on this server`,
-    );
-  }
+  const spec = engineSpecOf(ctx, model, version);
+  const opts: PredictOptions = {};
+  if (settings.params) opts.params = settings.params;
+  if (settings.outputConfig) opts.outputConfig = settings.outputConfig as Record<string, unknown>;
+  // Everything the caller could get wrong is refused before any URL is downloaded.
+  ctx.engine.check(
+    spec,
+    inputs.map((p) => p.source.type),
+    opts,
+  );
   const engineInputs = await toEngineInputs(
     ctx,
     inputs.map((p) => p.source),
+    signal,
   );
-  const opts: { params?: Record<string, unknown>; outputConfig?: Record<string, unknown> } = {};
-  if (settings.params) opts.params = settings.params;
-  if (settings.outputConfig) opts.outputConfig = settings.outputConfig as Record<string, unknown>;
-  const data = await ctx.engine.predict(def, engineInputs, opts);
+  const results = await ctx.engine.predictEach(spec, engineInputs, {
+    ...opts,
+    ...(signal ? { signal } : {}),
+  });
+  const failures = results.filter((r): r is SibylError => r instanceof SibylError);
+  // A request whose every input failed fails as a whole, with the first reason, as before.
+  if (failures.length === results.length) throw failures[0]!;
 
   const createdAt = new Date().toISOString();
   const wireModel = toWireModel(model, version);
-  const outputs: Output[] = data.map((d, i) => ({
+  const outputs: Output[] = results.map((result, i) => ({
     id: newId(),
-    status: { code: StatusCode.SUCCESS, description: 'Ok' },
+    status:
+      result instanceof SibylError
+        ? {
+            code: result.code,
+            description: result.description,
+            ...(result.details ? { details: result.details } : {}),
+          }
+        : { code: StatusCode.SUCCESS, description: 'Ok' },
     created_at: createdAt,
     model: wireModel,
     input: echoInput(inputs[i]!.input),
-    data: d,
+    data: result instanceof SibylError ? {} : result,
   }));
-  return { status: ok(reqId), outputs };
+  const status =
+    failures.length > 0
+      ? { code: StatusCode.MIXED_STATUS, description: 'Mixed Success', req_id: reqId }
+      : ok(reqId);
+  return { status, outputs };
 }
 
 /**

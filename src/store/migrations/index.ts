@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_model_version_specs.js';
 
 /**
  * Every migration, by name. Names sort in the order they run; append new ones, never rename,
@@ -10,6 +11,7 @@ import * as m0001 from './0001_initial.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_model_version_specs': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -37,6 +37,10 @@ export interface ModelVersionRecord {
   /** v2 status code of the version (VERSION_READY unless said otherwise). */
   status: number;
   createdAt: string;
+  /** The engine's spec for this version (opaque to the store); absent when no engine can run it. */
+  spec?: Record<string, unknown>;
+  /** Where its files are: relative to the data directory, or absolute; absent for built-ins. */
+  files?: string;
 }
 
 export interface BuiltinModelSpec {
@@ -51,6 +55,11 @@ export interface BuiltinModelSpec {
   outputInfo: OutputInfo;
   visibility?: Visibility;
   metadata?: Record<string, unknown>;
+  /** The engine's spec, stored with the version and updated in place when it changes. */
+  spec?: Record<string, unknown>;
+  files?: string;
+  /** False for models a server loads from a folder it was given: still managed by the server. */
+  builtin?: boolean;
 }
 
 export interface NewModel {
@@ -72,6 +81,8 @@ export interface NewModelVersion {
   id?: string;
   outputInfo?: OutputInfo;
   status?: number;
+  spec?: Record<string, unknown>;
+  files?: string;
 }
 
 export interface ModelWithVersion {
@@ -110,6 +121,8 @@ export function toVersionRecord(row: ModelVersionsTable): ModelVersionRecord {
     outputInfo: parseJson<OutputInfo>(row.output_info, {}),
     status: Number(row.status),
     createdAt: row.created_at,
+    ...(row.spec ? { spec: parseJson<Record<string, unknown>>(row.spec, {}) } : {}),
+    ...(row.files ? { files: row.files } : {}),
   };
 }
 

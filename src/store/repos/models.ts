@@ -83,10 +83,12 @@ export class ModelsRepo {
       model_type_id: spec.modelTypeId,
       description: spec.description,
       visibility,
-      builtin: 1,
+      builtin: spec.builtin === false ? 0 : 1,
       metadata: JSON.stringify(spec.metadata ?? {}),
     };
     const outputInfo = JSON.stringify(spec.outputInfo);
+    const engineSpec = spec.spec ? JSON.stringify(spec.spec) : null;
+    const files = spec.files ?? null;
 
     await this.ctx.db.transaction().execute(async (trx) => {
       // Writes first: on SQLite the transaction then holds the write lock before it reads.
@@ -151,13 +153,19 @@ export class ModelsRepo {
             output_info: outputInfo,
             status: VERSION_READY,
             created_at: now,
+            spec: engineSpec,
+            files,
           })
           .onConflict((oc) => oc.doNothing())
           .execute();
-      } else if (existing.output_info !== outputInfo) {
+      } else if (
+        existing.output_info !== outputInfo ||
+        existing.spec !== engineSpec ||
+        existing.files !== files
+      ) {
         await trx
           .updateTable('model_versions')
-          .set({ output_info: outputInfo })
+          .set({ output_info: outputInfo, spec: engineSpec, files })
           .where('id', '=', spec.versionId)
           .execute();
       }
@@ -219,6 +227,80 @@ export class ModelsRepo {
       await this.explainMissingApp(spec.userId, spec.appId);
       throw err;
     }
+    return this.mustGetWithVersion(key, versionId);
+  }
+
+  /**
+   * Adds a version to a user's model, creating the app and the model first if they do not exist
+   * (what `clarifai model upload` does). The model's name, description and visibility follow the
+   * newest upload; its type may not change, since older versions answer in that type.
+   */
+  async addVersionCreating(
+    spec: NewModel & Pick<NewModelVersion, 'spec' | 'files'>,
+  ): Promise<ModelWithVersion> {
+    checkId('app', spec.appId);
+    checkId('model', spec.id);
+    const versionId = spec.versionId ?? newId();
+    checkId('model version', versionId);
+    const visibility = spec.visibility ?? 'private';
+    checkVisibility(visibility);
+    const key = { userId: spec.userId, appId: spec.appId, modelId: spec.id };
+    const now = timestamp(this.ctx);
+    const fields = {
+      name: spec.name ?? spec.id,
+      description: spec.description ?? '',
+      visibility,
+    };
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('apps')
+        .values({ user_id: spec.userId, id: spec.appId, created_at: now })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      await trx
+        .insertInto('models')
+        .values({
+          user_id: spec.userId,
+          app_id: spec.appId,
+          id: spec.id,
+          ...fields,
+          model_type_id: spec.modelTypeId,
+          builtin: 0,
+          metadata: JSON.stringify(spec.metadata ?? {}),
+          created_at: now,
+          modified_at: now,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      const model = await selectModel(trx, key);
+      if (!model) throw modelNotFound(key.userId, key.appId, key.modelId);
+      if (model.builtin === 1) {
+        throw new InvalidArgumentError(
+          `model ${spec.userId}/${spec.appId}/${spec.id} is managed by the server; upload under another id`,
+          StatusCode.MODEL_INVALID_ARGUMENT,
+        );
+      }
+      if (model.model_type_id !== spec.modelTypeId) {
+        throw new InvalidArgumentError(
+          `model ${spec.userId}/${spec.appId}/${spec.id} is a ${model.model_type_id}; a new version cannot be a ${spec.modelTypeId} (use another model id)`,
+          StatusCode.MODEL_INVALID_ARGUMENT,
+        );
+      }
+      await trx
+        .updateTable('models')
+        .set({ ...fields, modified_at: now })
+        .where('user_id', '=', key.userId)
+        .where('app_id', '=', key.appId)
+        .where('id', '=', key.modelId)
+        .execute();
+      await this.insertVersion(
+        trx,
+        key,
+        { id: versionId, outputInfo: spec.outputInfo, spec: spec.spec, files: spec.files },
+        now,
+        await nextSeq(trx, key),
+      );
+    });
     return this.mustGetWithVersion(key, versionId);
   }
 
@@ -356,6 +438,8 @@ export class ModelsRepo {
         output_info: JSON.stringify(spec.outputInfo ?? {}),
         status: spec.status ?? VERSION_READY,
         created_at: now,
+        spec: spec.spec ? JSON.stringify(spec.spec) : null,
+        files: spec.files ?? null,
       })
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();

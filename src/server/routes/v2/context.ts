@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidArgumentError } from '../../../core/errors.js';
 import type { Caller } from '../../services/context.js';
 
@@ -32,3 +32,15 @@ export function paging(query: unknown): { page: number; perPage: number } {
 }
 
 export type Params<K extends string> = { [P in K]: string };
+
+/**
+ * Fires when the client goes away before its answer is sent, so queued work for it is dropped.
+ * The response's close (not the request's, which closes once the body is read) tells it.
+ */
+export function abandonSignal(reply: FastifyReply): AbortSignal {
+  const abort = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  return abort.signal;
+}

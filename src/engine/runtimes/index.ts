@@ -1,0 +1,20 @@
+import type { RuntimeFactory } from '../types.js';
+
+/**
+ * Every runtime, by `runtime.kind`. Adding one is a file in this folder and a line here. Each is
+ * imported when a worker first needs it, so listing models never loads tfjs or onnxruntime.
+ */
+export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = {
+  centernet: async () => new (await import('./centernet.js')).CenterNetRuntime(),
+  cld3: async () => new (await import('./cld3.js')).Cld3Runtime(),
+  onnx: async () => new (await import('./onnx.js')).OnnxRuntime(),
+  tfjs: async () => new (await import('./tfjs.js')).TfjsRuntime(),
+};
+
+export function runtimeKinds(): string[] {
+  return Object.keys(RUNTIMES);
+}
+
+export function findRuntime(kind: string): RuntimeFactory | undefined {
+  return Object.hasOwn(RUNTIMES, kind) ? RUNTIMES[kind] : undefined;
+}

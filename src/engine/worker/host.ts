@@ -1,0 +1,202 @@
+import { SibylError } from '../../core/errors.js';
+import type { InferenceParams } from '../../core/wire.js';
+import { findRuntime } from '../runtimes/index.js';
+import { modelName, versionKey, type ModelSpec } from '../spec.js';
+import type { DecodedInput, EngineInput, LoadedModel, Runtime } from '../types.js';
+import { decodeInput } from './decode.js';
+import { asSibylError, toWireError } from './errors.js';
+import type { FromWorker, Outcome, ToWorker, WorkerSettings } from './protocol.js';
+
+/**
+ * What runs inside one worker thread: runtime instances (created on first use, holding their
+ * shared state), the models loaded here by version, and the jobs the engine sends. Kept apart
+ * from the thread entry point so it reads as plain code.
+ */
+export class WorkerHost {
+  private readonly runtimes = new Map<string, Promise<Runtime>>();
+  private readonly models = new Map<string, Promise<LoadedModel>>();
+  private readonly aborts = new Map<number, AbortController>();
+
+  constructor(
+    private readonly settings: WorkerSettings,
+    private readonly send: (msg: FromWorker) => void,
+  ) {}
+
+  async handle(msg: ToWorker): Promise<void> {
+    if (msg.op === 'abort') {
+      this.aborts.get(msg.job)?.abort();
+      return;
+    }
+    try {
+      switch (msg.op) {
+        case 'run':
+          return await this.run(msg.job, msg.spec, msg.inputs, msg.params);
+        case 'validate':
+          return this.send({ op: 'validated', job: msg.job, spec: await this.validate(msg.spec) });
+        case 'load': {
+          const started = performance.now();
+          const model = await this.model(msg.spec);
+          return this.send({
+            op: 'loaded',
+            job: msg.job,
+            bytes: model.bytes ?? 0,
+            ms: performance.now() - started,
+          });
+        }
+        case 'unload':
+          await this.unload(msg.key);
+          return this.send({ op: 'unloaded', job: msg.job });
+      }
+    } catch (error) {
+      this.send({
+        op: 'failed',
+        job: msg.job,
+        error: toWireError(asSibylError(error, 'the engine worker failed')),
+        fatal: isFatal(error),
+      });
+    }
+  }
+
+  private async runtime(kind: string): Promise<Runtime> {
+    let runtime = this.runtimes.get(kind);
+    if (!runtime) {
+      const factory = findRuntime(kind);
+      if (!factory) throw new Error(`no runtime "${kind}" in this engine`);
+      runtime = factory();
+      runtime.catch(() => this.runtimes.delete(kind));
+      this.runtimes.set(kind, runtime);
+    }
+    return runtime;
+  }
+
+  private async validate(spec: ModelSpec): Promise<ModelSpec> {
+    const runtime = await this.runtime(spec.runtime.kind);
+    return runtime.validate ? runtime.validate(spec) : spec;
+  }
+
+  /** Loads once per version; a failed load is forgotten so the next job retries it. */
+  private model(spec: ModelSpec): Promise<LoadedModel> {
+    const key = versionKey(spec);
+    let model = this.models.get(key);
+    if (!model) {
+      model = this.runtime(spec.runtime.kind)
+        .then((runtime) => runtime.load(spec, { warmUp: this.settings.warmUp }))
+        .catch((error: unknown) => {
+          this.models.delete(key);
+          throw asSibylError(error, `model ${modelName(spec)} could not be loaded`);
+        });
+      this.models.set(key, model);
+    }
+    return model;
+  }
+
+  private async unload(key: string): Promise<void> {
+    const model = this.models.get(key);
+    this.models.delete(key);
+    if (model) await (await model).unload();
+  }
+
+  private async run(job: number, spec: ModelSpec, inputs: EngineInput[], params: InferenceParams) {
+    const loading = !this.models.has(versionKey(spec));
+    const t0 = performance.now();
+    const model = await this.model(spec);
+    const t1 = performance.now();
+    // Each input decodes on its own: one broken image fails that input, not its neighbours.
+    const decoded = await Promise.all(
+      inputs.map((input) =>
+        decodeInput(spec, input, this.settings.maxImagePixels).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error: asSibylError(error, 'the input could not be decoded') }),
+        ),
+      ),
+    );
+    const t2 = performance.now();
+    const abort = new AbortController();
+    this.aborts.set(job, abort);
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.predictDecoded(spec, model, decoded, params, abort.signal);
+    } finally {
+      this.aborts.delete(job);
+    }
+    const t3 = performance.now();
+    this.send({
+      op: 'ran',
+      job,
+      outcomes,
+      timings: { ...(loading ? { loadMs: t1 - t0 } : {}), decodeMs: t2 - t1, predictMs: t3 - t2 },
+      bytes: model.bytes ?? 0,
+    });
+  }
+
+  /**
+   * Runs the decoded inputs as one batch. If the batch fails and holds several inputs, each is
+   * retried alone, so one input the model chokes on fails only its own output. A model that threw
+   * something it did not mean to (not a SibylError) is unloaded afterwards, to be loaded afresh.
+   */
+  private async predictDecoded(
+    spec: ModelSpec,
+    model: LoadedModel,
+    decoded: ({ value: DecodedInput } | { error: SibylError })[],
+    params: InferenceParams,
+    signal: AbortSignal,
+  ): Promise<Outcome[]> {
+    const predict = model.predict?.bind(model);
+    if (!predict) throw new Error(`model ${modelName(spec)} only streams; use generate`);
+    const outcomes = new Array<Outcome>(decoded.length);
+    const ready: { i: number; input: DecodedInput }[] = [];
+    decoded.forEach((d, i) => {
+      if ('error' in d) outcomes[i] = { error: toWireError(d.error) };
+      else ready.push({ i, input: d.value });
+    });
+    let unplanned = false;
+    const attempt = async (batch: typeof ready): Promise<unknown> => {
+      try {
+        const data = await predict(
+          batch.map((b) => b.input),
+          params,
+          signal,
+        );
+        if (data.length !== batch.length)
+          throw new Error(`returned ${data.length} outputs for ${batch.length} inputs`);
+        batch.forEach((b, j) => (outcomes[b.i] = { data: data[j]! }));
+        return undefined;
+      } catch (error) {
+        if (isFatal(error)) throw error;
+        if (!(error instanceof SibylError)) unplanned = true;
+        return error;
+      }
+    };
+    const error = ready.length > 0 ? await attempt(ready) : undefined;
+    if (error !== undefined) {
+      for (const b of ready.length > 1 ? ready : []) {
+        const single = await attempt([b]);
+        if (single !== undefined)
+          outcomes[b.i] = { error: toWireError(asSibylError(single, `model ${spec.id} failed`)) };
+      }
+      if (ready.length === 1)
+        outcomes[ready[0]!.i] = { error: toWireError(asSibylError(error, `model ${spec.id} failed`)) };
+    }
+    if (unplanned) await this.dropBroken(spec);
+    return outcomes;
+  }
+
+  /**
+   * A model that failed in a way nobody planned for may hold broken state (a wasm heap after an
+   * exception, a half-freed tensor): unload it so the next request gets a fresh load.
+   */
+  private async dropBroken(spec: ModelSpec): Promise<void> {
+    await this.unload(versionKey(spec)).catch(() => undefined);
+  }
+}
+
+/**
+ * WebAssembly traps (out of bounds, unreachable: how an emscripten module reports running out of
+ * memory or aborting) leave the module's memory in an unknown state, and a wasm heap never
+ * shrinks: only a new worker is trustworthy.
+ */
+function isFatal(error: unknown): boolean {
+  if (error instanceof Error && error.name === 'RuntimeError') return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /^(aborted?\(|RuntimeError:)|out of memory|\(OOM\)/i.test(message);
+}

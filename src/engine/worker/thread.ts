@@ -1,0 +1,96 @@
+import { Worker } from 'node:worker_threads';
+import { PredictionError, type SibylError } from '../../core/errors.js';
+import type { FromWorker, ToWorker, WorkerSettings } from './protocol.js';
+
+type Request = ToWorker extends infer M ? (M extends { job: number } ? Omit<M, 'job'> : never) : never;
+
+/**
+ * The worker's entry point: main.js beside this file. Under tsx (the tests run the sources) this
+ * file is thread.ts and a worker does not inherit tsx's loader, so a two-line bootstrap registers
+ * it first and then imports main.ts.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const ENTRY: URL | string = FROM_SOURCE
+  ? `import('tsx/esm/api').then((tsx) => tsx.register()).then(() => import(${JSON.stringify(new URL('./main.ts', import.meta.url).href)}));`
+  : new URL('./main.js', import.meta.url);
+
+/**
+ * One worker thread and the jobs it answers. Each request gets a job number; the promise settles
+ * with the worker's reply. If the thread dies, every job it held fails with the reason, and
+ * `onExit` lets the owner replace it.
+ */
+export class WorkerThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<
+    number,
+    { resolve: (m: FromWorker) => void; reject: (e: SibylError) => void }
+  >();
+  private nextJob = 1;
+  private exited = false;
+
+  constructor(
+    readonly id: number,
+    settings: WorkerSettings,
+    private readonly onExit: (thread: WorkerThread, reason: string) => void,
+  ) {
+    this.worker = new Worker(ENTRY, { eval: FROM_SOURCE, workerData: settings, name: `sibyl-engine-${id}` });
+    this.worker.unref();
+    this.worker.on('message', (msg: FromWorker) => {
+      const waiter = this.pending.get(msg.job);
+      if (!waiter) return;
+      this.pending.delete(msg.job);
+      this.updateRef();
+      waiter.resolve(msg);
+    });
+    this.worker.on('error', (error) => this.died(`it threw ${error.message}`));
+    this.worker.on('exit', (code) => this.died(`it exited with code ${code}`));
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  /** Sends a request; resolves with the reply. Returns the job number through `onJob` for aborts. */
+  request(msg: Request, onJob?: (job: number) => void): Promise<FromWorker> {
+    if (this.exited) return Promise.reject(new PredictionError(`engine worker ${this.id} has stopped`));
+    const job = this.nextJob++;
+    onJob?.(job);
+    return new Promise((resolve, reject) => {
+      this.pending.set(job, { resolve, reject });
+      this.updateRef();
+      this.worker.postMessage({ ...msg, job } as ToWorker);
+    });
+  }
+
+  abort(job: number): void {
+    if (!this.exited) this.worker.postMessage({ op: 'abort', job } satisfies ToWorker);
+  }
+
+  async terminate(): Promise<void> {
+    this.exited = true;
+    await this.worker.terminate();
+    this.failAll('the engine is shutting down');
+  }
+
+  /** A thread with work in flight keeps the process alive; an idle one does not hold it open. */
+  private updateRef(): void {
+    if (this.pending.size > 0) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  private died(reason: string): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.failAll(
+      `engine worker ${this.id} stopped unexpectedly (${reason}); it is being replaced and the model reloads on the next request`,
+    );
+    void this.worker.terminate();
+    this.onExit(this, reason);
+  }
+
+  private failAll(reason: string): void {
+    const waiters = [...this.pending.values()];
+    this.pending.clear();
+    for (const waiter of waiters) waiter.reject(new PredictionError(reason));
+  }
+}
