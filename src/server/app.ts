@@ -5,10 +5,7 @@ import { newId } from '../core/ids.js';
 import type { Engine } from '../engine/index.js';
 import type { Store } from '../store/index.js';
 import { toErrorReply } from './errors.js';
-import { registerInputRoutes } from './routes/v2/inputs.js';
-import { registerModelRoutes } from './routes/v2/models.js';
-import { registerPredictRoutes } from './routes/v2/predict.js';
-import { registerUserRoutes } from './routes/v2/users.js';
+import { registerRpcRoutes } from './routes/v2/rpc-routes.js';
 import { authenticate } from './services/auth.js';
 import type { ServiceContext, ServiceOptions } from './services/context.js';
 import { DEFAULT_SERVICE_OPTIONS } from './services/context.js';
@@ -108,9 +105,6 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const health = async () => ({ status: { code: 10000, description: 'Ok' } });
   app.get('/health', health);
   app.get('/v2/healthz', health);
-  registerUserRoutes(app, ctx);
-  registerModelRoutes(app, ctx);
-  registerPredictRoutes(app, ctx);
-  registerInputRoutes(app, ctx);
+  registerRpcRoutes(app, ctx);
   return app;
 }

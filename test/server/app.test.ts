@@ -325,7 +325,7 @@ describe('users', () => {
     const res = await call(app, 'GET', '/v2/users/me', { key: bobKey });
     assertOk(res);
     assert.equal(res.body.user?.id, 'bob');
-    assert.equal(res.body.user?.full_name, 'Bob');
+    assert.equal(res.body.user?.first_name, 'Bob');
   });
 });
 
@@ -365,8 +365,8 @@ describe('models', () => {
     assert.equal(page2.body.models?.[0]?.id, res.body.models?.[1]?.id);
   });
 
-  it('bad paging -> 400 naming the parameter', async () => {
-    for (const q of ['per_page=0', 'per_page=1001', 'page=0', 'page=abc']) {
+  it('bad paging -> 400 naming the parameter (0 is the proto3 default: the default page size)', async () => {
+    for (const q of ['per_page=-1', 'per_page=1001', 'page=-2', 'page=abc']) {
       assertError(
         await call(app, 'GET', `/v2/models?${q}`, { key: adminKey }),
         400,
