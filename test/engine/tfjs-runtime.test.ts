@@ -16,6 +16,7 @@ import {
   decodedImage,
   solidPng,
   tfjsClassifierFolder,
+  tfjsGraphClassifierFolder,
 } from '../helpers/model-folders.js';
 
 let root: string;
@@ -75,5 +76,23 @@ describe('tfjs runtime: a layers model', () => {
       runtime.validate(await readModelFolder(dir, 'v1')),
       /input "pixels" has shape \[\?, 32, 32, 3\].*set runtime\.preprocess\.layout: nhwc/,
     );
+  });
+});
+
+describe('tfjs runtime: a graph model', () => {
+  it('names colours, and a variant answers with its own weights', async () => {
+    const model = await load(await tfjsGraphClassifierFolder(path.join(root, 'graph')));
+    const variant = await load(
+      await tfjsGraphClassifierFolder(path.join(root, 'graph-v2'), { variant: true }),
+    );
+    const images = await Promise.all(COLOURS.map(async (c) => decodedImage(await solidPng(RGB[c]))));
+    const [outputs, variantOutputs] = await Promise.all([
+      model.predict!(images, {}),
+      variant.predict!(images, {}),
+    ]);
+    for (const [i, colour] of COLOURS.entries()) {
+      assert.equal(outputs[i]!.concepts![0]!.name, colour);
+      assert.equal(variantOutputs[i]!.concepts![0]!.name, VARIANT_ANSWER[colour]);
+    }
   });
 });

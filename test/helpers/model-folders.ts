@@ -135,6 +135,76 @@ export async function tfjsClassifierFolder(dir: string, opts: FolderOptions = {}
   );
 }
 
+/**
+ * (b') tfjs GRAPH model colour classifier, as tensorflowjs_converter writes one from a SavedModel:
+ * a GraphDef in model.json (Placeholder -> Mean over height and width -> MatMul -> Softmax) with
+ * its constants in one weight shard.
+ */
+export async function tfjsGraphClassifierFolder(dir: string, opts: FolderOptions = {}): Promise<string> {
+  const type = (t: string) => ({ type: t });
+  const dims = (...d: number[]) => ({ dim: d.map((size) => ({ size: String(size) })) });
+  const constant = (name: string, dtype: string, ...shape: number[]) => ({
+    name,
+    op: 'Const',
+    attr: { dtype: type(dtype), value: { tensor: { dtype, tensorShape: dims(...shape) } } },
+  });
+  const json = {
+    format: 'graph-model',
+    generatedBy: 'sibyl-tests',
+    convertedBy: 'model-folders.ts',
+    modelTopology: {
+      node: [
+        {
+          name: 'pixels',
+          op: 'Placeholder',
+          attr: { dtype: type('DT_FLOAT'), shape: { shape: dims(-1, SIZE, SIZE, 3) } },
+        },
+        constant('axes', 'DT_INT32', 2),
+        constant('weights', 'DT_FLOAT', 3, 3),
+        {
+          name: 'mean_colour',
+          op: 'Mean',
+          input: ['pixels', 'axes'],
+          attr: { keep_dims: { b: false }, T: type('DT_FLOAT'), Tidx: type('DT_INT32') },
+        },
+        {
+          name: 'logits',
+          op: 'MatMul',
+          input: ['mean_colour', 'weights'],
+          attr: { transpose_a: { b: false }, transpose_b: { b: false }, T: type('DT_FLOAT') },
+        },
+        { name: 'probabilities', op: 'Softmax', input: ['logits'], attr: { T: type('DT_FLOAT') } },
+      ],
+      library: {},
+      versions: { producer: 1 },
+    },
+    weightsManifest: [
+      {
+        paths: ['group1-shard1of1.bin'],
+        weights: [
+          { name: 'axes', shape: [2], dtype: 'int32' },
+          { name: 'weights', shape: [3, 3], dtype: 'float32' },
+        ],
+      },
+    ],
+  };
+  const shard = Buffer.alloc(2 * 4 + 9 * 4);
+  shard.writeInt32LE(1, 0);
+  shard.writeInt32LE(2, 4);
+  colourMatrix(opts.variant ?? false, 10).forEach((v, i) => shard.writeFloatLE(v, 8 + i * 4));
+  return writeFolder(
+    dir,
+    opts,
+    {
+      id: 'colour-classifier',
+      model_type_id: 'visual-classifier',
+      description: 'Names the main colour (tfjs graph)',
+    },
+    { kind: 'tfjs', file: 'model.json', labels: 'labels.txt', preprocess: { ...PREPROCESS, layout: 'nhwc' } },
+    { 'model.json': JSON.stringify(json), 'group1-shard1of1.bin': shard, 'labels.txt': LABELS },
+  );
+}
+
 export type DetectorLayout = 'rows' | 'boxes-scores-classes' | 'yolo';
 export interface Box {
   top: number;

@@ -74,16 +74,26 @@ async function openTfjs(jsonPath: string, _runtime: ConfigReader): Promise<Tenso
   });
   const inputs = model.inputs.map(describe);
   const outputs = model.outputs.map(describe);
+  // execute() is synchronous and quiet; graphs with control flow need executeAsync(), which
+  // logs a warning on every call when it was not needed, so we learn which one on the first run
+  let needsAsync = false;
   return tensorModel(
     inputs,
     outputs,
     bytes,
     async (feeds) => {
       const named = Object.fromEntries(inputs.map((info, i) => [info.name, feeds[i]!]));
-      const result = await model.executeAsync(
-        named,
-        outputs.map((o) => o.name),
-      );
+      const names = outputs.map((o) => o.name);
+      let result: TfTensor | TfTensor[] | undefined;
+      if (!needsAsync) {
+        try {
+          result = model.execute(named, names);
+        } catch (error) {
+          if (!/executeAsync/.test(String(error))) throw error;
+          needsAsync = true;
+        }
+      }
+      result ??= await model.executeAsync(named, names);
       return Array.isArray(result) ? result : [result];
     },
     () => model.dispose(),

@@ -34,8 +34,9 @@ export function describeTensors(ctx: TaskContext, which: 'input' | 'output'): st
   return `${ctx.file} has ${which}s ${list.map((t) => `"${t.name}" ${shapeText(t.shape)}`).join(', ')}`;
 }
 
-/** The values per input of an output, when the model declares them all (else undefined). */
+/** The values per input of a [batch, ...] output, when the model declares them all (else undefined). */
 export function staticWidth(info: TensorInfo): number | undefined {
+  if (info.shape.length < 2) return undefined;
   const dims = info.shape.slice(1);
   if (dims.some((d) => d === null)) return undefined;
   return dims.reduce<number>((n, d) => n * d!, 1);

@@ -49,6 +49,8 @@ export function imageSizeOf(p: Preprocess): number {
  * whose network wants 224x224 but whose config says 256x256 is refused at upload.
  */
 export function checkImageInput(info: TensorInfo, p: Preprocess, file: string): void {
+  // an undeclared shape is checked by the sample run at upload instead
+  if (info.shape.length === 0) return;
   const [h, w] = p.size;
   const want = p.layout === 'nchw' ? [null, 3, h, w] : [null, h, w, 3];
   const fits = info.shape.length === 4 && info.shape.every((d, i) => d === null || i === 0 || d === want[i]);

@@ -3,7 +3,10 @@
  * remote Triton). Kept this small on purpose: named inputs and outputs with shapes, and `run`.
  */
 
-/** An input or output as the model declares it. `null` is a dimension the model leaves open. */
+/**
+ * An input or output as the model declares it. `null` is a dimension the model leaves open; an
+ * empty shape means the model does not say (tfjs graph models often leave outputs undeclared).
+ */
 export interface TensorInfo {
   name: string;
   shape: (number | null)[];
