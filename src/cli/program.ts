@@ -82,6 +82,22 @@ export function buildProgram(env: Env, version: string): Command {
     .action(async (opts) => (await import('./commands/model/predict.js')).run(opts, env));
 
   model
+    .command('upload')
+    .argument('<dir>', 'model folder: config.yaml (model and runtime blocks), weights, labels.txt')
+    .description(
+      'Upload a model folder as a new version of the model its config.yaml names (created if needed), ' +
+        'to the embedded engine or the server you are logged in to. The folder is checked completely first.',
+    )
+    .option('-o, --output <FORMAT>', 'text (default) or json (the new model and version)')
+    .helpOption('--help', 'Show this message and exit.')
+    .addHelpText(
+      'after',
+      '\nExample:\n  clarifai model upload ./colour-classifier\n' +
+        '  clarifai model predict --model_url https://clarifai.com/me/demo/models/colours --file_path red.png',
+    )
+    .action(async (dir: string, opts) => (await import('./commands/model/upload.js')).run(dir, opts, env));
+
+  model
     .command('list')
     .description('List the models you can use (public ones and your own).')
     .option('--user_id <TEXT>', 'Only models of this user (with --app_id).')
@@ -114,6 +130,11 @@ export function buildProgram(env: Env, version: string): Command {
     .option('--data-dir <PATH>', 'Data directory (default: $SIBYL_HOME, else $XDG_DATA_HOME/sibyl)')
     .option('--allow-private-urls', 'Let URL inputs reach loopback, private and link-local addresses')
     .option('--quiet', 'Do not print a line per request')
+    .option('--models <DIR>', 'Also serve every model folder under DIR (each with a config.yaml), in place')
+    .option('--workers <N>', 'Worker threads that run models (default: one per core)')
+    .option('--idle-unload <SECONDS>', 'Unload a model unused this long (0: never)', '300')
+    .option('--memory-budget <MIB>', 'Keep loaded models within about this many MiB (default: half the RAM)')
+    .option('--max-upload <MIB>', 'Largest model upload, all files together', '8192')
     .helpOption('--help', 'Show this message and exit.')
     .action(async (opts) => (await import('./commands/serve.js')).run(opts, env));
 

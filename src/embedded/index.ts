@@ -42,11 +42,16 @@ export class EmbeddedTransport implements Transport {
     // In-process, every request is the local user's: a key from the environment means nothing here.
     const { authorization: _key, ...headers } = req.headers;
     if (req.body !== undefined) headers['content-type'] = 'application/json';
+    if (req.stream) headers['content-type'] = 'application/octet-stream';
     const res = await this.server.app.inject({
       method: req.method,
       url: req.path,
       headers,
-      ...(req.body === undefined ? {} : { payload: JSON.stringify(req.body) }),
+      ...(req.stream
+        ? { payload: req.stream.open() }
+        : req.body === undefined
+          ? {}
+          : { payload: JSON.stringify(req.body) }),
     });
     try {
       return { status: res.statusCode, body: res.body.length > 0 ? JSON.parse(res.body) : undefined };

@@ -1,5 +1,6 @@
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isWithin } from '../core/folder-files.js';
 import { folderError } from './config-reader.js';
 import type { ModelSpec } from './spec.js';
 
@@ -38,41 +39,4 @@ export async function existingFile(
   return full;
 }
 
-function isWithin(dir: string, target: string): boolean {
-  const rel = path.relative(dir, target);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-/**
- * The files an upload sends: relative paths (with `/`) of regular files, sorted. Dotfiles and dot
- * folders (.git, .DS_Store) are not part of a model. A symlink is followed only while it stays in
- * the folder; one that leads out is refused rather than silently uploading someone else's file.
- */
-export async function listFolderFiles(dir: string): Promise<string[]> {
-  const root = await realpath(dir);
-  if (!(await stat(root)).isDirectory()) throw folderError(`${dir} is not a folder`);
-  const files: string[] = [];
-  async function walk(rel: string): Promise<void> {
-    const entries = await readdir(path.join(root, rel), { withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const relPath = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      const full = path.join(root, relPath);
-      let real = full;
-      if ((await lstat(full)).isSymbolicLink()) {
-        real = await realpath(full).catch(() => {
-          throw folderError(`${relPath} in ${dir} is a broken symbolic link`);
-        });
-        if (!isWithin(root, real))
-          throw folderError(`${relPath} in ${dir} is a link to ${real}, outside the folder`);
-      }
-      const info = await stat(real);
-      if (info.isDirectory()) {
-        // a link to a folder inside the folder would list its files twice (or loop): skip it
-        if (real === full) await walk(relPath);
-      } else if (info.isFile()) files.push(relPath);
-    }
-  }
-  await walk('');
-  return files.sort();
-}
+export { listFolderFiles } from '../core/folder-files.js';

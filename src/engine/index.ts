@@ -19,6 +19,7 @@ export {
   type RuntimeSettings,
 } from './spec.js';
 export { runtimeKinds } from './runtimes/index.js';
+export { CONFIG_FILE, listFolderFiles, readFolderVisibility, readModelFolder } from './folder.js';
 export type { SchedulerStatus, LoadedModelStatus } from './scheduler.js';
 export {
   DEFAULT_MAX_CONCEPTS,

@@ -319,7 +319,7 @@ export class Scheduler {
   private takeSlot(spec: ModelSpec): Slot | undefined {
     const key = versionKey(spec);
     const idle = this.slots.filter((slot) => !slot.busy);
-    let slot =
+    const slot =
       idle.find((s) => s.loaded.has(key)) ??
       (this.slots.length < this.opts.workers ? this.spawn() : undefined) ??
       idle.sort((a, b) => held(a) - held(b))[0];

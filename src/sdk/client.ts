@@ -11,7 +11,7 @@ import type {
 } from '../core/wire.js';
 import type { ModelRef } from '../core/urls.js';
 import { ApiError, ConnectionError } from './errors.js';
-import type { Transport, TransportRequest } from './transport.js';
+import type { StreamBody, Transport, TransportRequest } from './transport.js';
 
 const OK = new Set<number>([StatusCode.SUCCESS, StatusCode.MIXED_STATUS]);
 
@@ -33,11 +33,13 @@ export class V2Client {
     path: string,
     body?: unknown,
     signal?: AbortSignal,
+    stream?: StreamBody,
   ): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.pat) headers.authorization = `Key ${this.pat}`;
     const req: TransportRequest = { method, path, headers, body };
     if (signal) req.signal = signal;
+    if (stream) req.stream = stream;
     const res = await this.transport.request(req);
     const status = (res.body as { status?: { code?: unknown } } | undefined)?.status;
     if (!status || typeof status.code !== 'number') {
@@ -69,8 +71,12 @@ export class V2Client {
     return this.call('POST', `${modelPath(ref)}/outputs`, body, signal);
   }
 
+  /**
+   * GetModel. A version in the ref is ignored: `.../versions/{id}` is GetModelVersion, which
+   * answers a `model_version`, and a model's type and input type are the same in every version.
+   */
   getModel(ref: ModelRef): Promise<SingleModelResponse> {
-    return this.call('GET', modelPath(ref));
+    return this.call('GET', modelPath({ userId: ref.userId, appId: ref.appId, modelId: ref.modelId }));
   }
 
   listModels(
@@ -97,6 +103,39 @@ export class V2Client {
 
   getInput(userId: string, appId: string, inputId: string): Promise<SingleInputResponse> {
     return this.call('GET', `/v2/users/${seg(userId)}/apps/${seg(appId)}/inputs/${seg(inputId)}`);
+  }
+}
+
+export interface UploadStart {
+  upload: { id: string; files: { path: string; size: number }[]; max_bytes: number };
+}
+
+/** Model upload (Sibyl's routes; Clarifai's cloud takes uploads through its own Python tooling). */
+export class ModelUploads {
+  constructor(private readonly client: V2Client) {}
+
+  start(ref: Omit<ModelRef, 'versionId'>, files: { path: string; size: number }[]): Promise<UploadStart> {
+    const path = `/v2/users/${seg(ref.userId)}/apps/${seg(ref.appId)}/models/${seg(ref.modelId)}/uploads`;
+    return this.client.call('POST', path, { files });
+  }
+
+  putFile(userId: string, uploadId: string, filePath: string, stream: StreamBody): Promise<unknown> {
+    const rel = filePath.split('/').map(seg).join('/');
+    return this.client.call(
+      'PUT',
+      `/v2/users/${seg(userId)}/uploads/${seg(uploadId)}/files/${rel}`,
+      undefined,
+      undefined,
+      stream,
+    );
+  }
+
+  commit(userId: string, uploadId: string): Promise<SingleModelResponse> {
+    return this.client.call('POST', `/v2/users/${seg(userId)}/uploads/${seg(uploadId)}/commit`, {});
+  }
+
+  cancel(userId: string, uploadId: string): Promise<unknown> {
+    return this.client.call('DELETE', `/v2/users/${seg(userId)}/uploads/${seg(uploadId)}`);
   }
 }
 

@@ -1,11 +1,22 @@
+import type { Readable } from 'node:stream';
 import { ConnectionError } from './errors.js';
 
+/** Raw bytes to send as the body (a model file), streamed rather than held in memory. */
+export interface StreamBody {
+  /** Opens the stream; called once per attempt. */
+  open(): Readable;
+  bytes: number;
+}
+
 export interface TransportRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path and query, starting with /v2/. */
   path: string;
   headers: Record<string, string>;
+  /** JSON body. */
   body?: unknown;
+  /** Raw body (application/octet-stream), instead of `body`. */
+  stream?: StreamBody;
   signal?: AbortSignal;
 }
 
@@ -49,14 +60,24 @@ export class HttpTransport implements Transport {
     const signals = [AbortSignal.timeout(this.timeoutMs), ...(req.signal ? [req.signal] : [])];
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
+    if (req.stream) {
+      headers['content-type'] = 'application/octet-stream';
+      headers['content-length'] = String(req.stream.bytes);
+    }
     let res: Response;
     try {
       res = await fetch(this.base + req.path, {
         method: req.method,
         headers,
-        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        // a Node stream is an async iterable, which fetch sends chunk by chunk ('half' duplex)
+        body: req.stream
+          ? (req.stream.open() as unknown as ReadableStream)
+          : req.body === undefined
+            ? undefined
+            : JSON.stringify(req.body),
+        ...(req.stream ? { duplex: 'half' } : {}),
         signal: AbortSignal.any(signals),
-      });
+      } as RequestInit);
     } catch (err) {
       // the caller's own abort is theirs to handle, not a connection problem
       if (req.signal?.aborted) throw req.signal.reason ?? err;

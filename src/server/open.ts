@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { createEngine } from '../engine/index.js';
-import type { EngineOptions } from '../engine/index.js';
+import type { Engine, EngineOptions } from '../engine/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import type { AppOptions } from './app.js';
 import { buildApp } from './app.js';
 import { ensureAdminUser } from './bootstrap.js';
 import { syncBuiltinModels } from './builtins.js';
+import { registerModelFolders, type RegisteredFolder } from './model-folders.js';
+import type { ServiceOptions } from './services/context.js';
+import { removeStaleUploads } from './services/uploads.js';
 
 export interface OpenServerAppOptions {
   dataDir: string;
@@ -20,12 +23,19 @@ export interface OpenServerAppOptions {
   onTiming?: EngineOptions['onTiming'];
   /** Worker threads, queue bound, memory budget, idle unload, batching: see EngineOptions. */
   engine?: Omit<EngineOptions, 'onTiming' | 'warmUp'>;
+  /** Serve every model folder under this directory too (`serve --models`). */
+  modelsDir?: string;
+  /** Overrides of the service limits (largest model upload...). */
+  service?: Partial<ServiceOptions>;
   logError?: AppOptions['logError'];
 }
 
 export interface ServerApp {
   app: FastifyInstance;
   store: Store;
+  engine: Engine;
+  /** The model folders served from `modelsDir`. */
+  folders: RegisteredFolder[];
   adminUserId: string;
   /** Closes the app, unloads the models and closes the store; safe to call once after a failure. */
   close(): Promise<void>;
@@ -50,18 +60,21 @@ export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerA
   };
   try {
     await syncBuiltinModels(store, engine);
+    // before model folders, which may name the admin as their owner (and would create it plain)
     const adminUserId = await ensureAdminUser(store);
+    await removeStaleUploads(opts.dataDir);
+    const folders = opts.modelsDir ? await registerModelFolders(store, engine, opts.modelsDir) : [];
     app = buildApp({
       store,
       engine,
       dataDir: opts.dataDir,
-      service: { allowPrivateUrls: opts.allowPrivateUrls },
+      service: { ...opts.service, allowPrivateUrls: opts.allowPrivateUrls },
       ...(opts.actAsAdmin ? { localUserId: adminUserId } : {}),
       ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
       ...(opts.logError ? { logError: opts.logError } : {}),
     });
     await app.ready();
-    return { app, store, adminUserId, close };
+    return { app, store, engine, adminUserId, folders, close };
   } catch (err) {
     await close();
     throw err;

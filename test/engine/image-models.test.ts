@@ -57,7 +57,10 @@ describe('both COCO models', () => {
   it('are loaded on one worker', () => {
     const status = engine.status();
     assert.equal(status.workers, 1);
-    assert.deepEqual(status.loaded.map((m) => m.spec.id).sort(), ['general-image-detection', 'general-image-recognition']);
+    assert.deepEqual(status.loaded.map((m) => m.spec.id).sort(), [
+      'general-image-detection',
+      'general-image-recognition',
+    ]);
   });
 });
 

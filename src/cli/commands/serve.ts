@@ -7,6 +7,20 @@ export interface ServeCommandOptions {
   dataDir?: string;
   allowPrivateUrls?: boolean;
   quiet?: boolean;
+  models?: string;
+  workers?: string;
+  idleUnload?: string;
+  memoryBudget?: string;
+  maxUpload?: string;
+}
+
+/** A whole-number flag, refused with its allowed range when it is anything else. */
+function intFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new CliUsageError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
+  return n;
 }
 
 export async function run(
@@ -17,6 +31,15 @@ export async function run(
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new CliUsageError(`--port must be an integer from 0 to 65535; got "${opts.port}"`);
   const dataDir = opts.dataDir ?? defaultDataDir(env);
+  const workers = intFlag('--workers', opts.workers, 1, 256);
+  const idleSeconds = intFlag('--idle-unload', opts.idleUnload, 0, 7 * 24 * 3600);
+  const budgetMib = intFlag('--memory-budget', opts.memoryBudget, 16, 16 * 1024 * 1024);
+  const uploadMib = intFlag('--max-upload', opts.maxUpload, 1, 1024 * 1024);
+  const engine = {
+    ...(workers !== undefined ? { workers } : {}),
+    ...(idleSeconds !== undefined ? { idleUnloadMs: idleSeconds * 1000 } : {}),
+    ...(budgetMib !== undefined ? { memoryBudgetBytes: budgetMib * 1024 * 1024 } : {}),
+  };
   const { startServer } = await import('../../server/main.js');
   let server;
   try {
@@ -26,6 +49,9 @@ export async function run(
       dataDir,
       allowPrivateUrls: opts.allowPrivateUrls ?? false,
       ...(opts.quiet ? {} : { logRequest: (line: string) => process.stdout.write(`${line}\n`) }),
+      engine,
+      ...(opts.models !== undefined ? { modelsDir: opts.models } : {}),
+      ...(uploadMib !== undefined ? { maxUploadBytes: uploadMib * 1024 * 1024 } : {}),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -44,7 +70,8 @@ export async function run(
       `  clarifai login --config ${server.bootstrap.path}\n` +
       (opts.allowPrivateUrls
         ? 'URL inputs may reach private and loopback addresses (--allow-private-urls).\n'
-        : ''),
+        : '') +
+      server.folders.map((f) => `Serving model folder ${f.name} (version ${f.versionId})\n`).join(''),
   );
   await new Promise<void>((resolve) => {
     const stop = () => {

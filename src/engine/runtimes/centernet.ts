@@ -7,9 +7,6 @@ import type { Detection } from '../networks/detection.js';
 import type { ModelSpec } from '../spec.js';
 import type { DecodedInput, LoadedModel, LoadOptions, Runtime } from '../types.js';
 
-/** What a CenterNet model returns: image-level concepts, or one region per object. */
-type Output = 'concepts' | 'regions';
-
 /**
  * The COCO-80 CenterNet network from @vladmandic/human, behind both built-in COCO models
  * (`runtime: {kind: centernet, output: concepts|regions}`). Both lease one copy of the weights per
@@ -24,7 +21,9 @@ export class CenterNetRuntime implements Runtime {
   async load(spec: ModelSpec, opts: LoadOptions): Promise<LoadedModel> {
     const output = spec.runtime.output;
     if (output !== 'concepts' && output !== 'regions')
-      throw new Error(`centernet runtime: output must be "concepts" or "regions", got ${String(output)}`);
+      throw new Error(
+        `centernet runtime: output must be "concepts" (image-level) or "regions" (one per object), got ${String(output)}`,
+      );
     const network = await this.acquire(opts.warmUp ?? true);
     let released = false;
     const predict = output === 'concepts' ? recognise : detect;

@@ -10,6 +10,8 @@ export interface ServiceOptions {
   urlTimeoutMs: number;
   /** Bytes all URL inputs of one request may download together. */
   maxRequestUrlBytes: number;
+  /** Bytes one model upload (all its files) may hold. */
+  maxUploadBytes: number;
 }
 
 /** Everything the service functions need; the REST routes and (later) gRPC handlers share one. */
@@ -31,4 +33,5 @@ export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
   maxUrlBytes: 20 * 1024 * 1024,
   urlTimeoutMs: 15_000,
   maxRequestUrlBytes: 64 * 1024 * 1024,
+  maxUploadBytes: 8 * 1024 ** 3,
 };

@@ -30,15 +30,39 @@ export async function run(
       process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
       return;
     }
+    const loaded = await loadedModels(client);
     const rows = res.models.map((m) => [
       `https://clarifai.com/${m.user_id}/${m.app_id}/models/${m.id}`,
       m.model_type_id ?? '',
       m.visibility?.gettable === 50 ? 'public' : 'private',
+      ...(loaded ? [loaded.get(`${m.user_id}/${m.app_id}/${m.id}`) ?? 'no'] : []),
     ]);
-    process.stdout.write(
-      rows.length === 0 ? 'no models\n' : `${table(['model_url', 'type', 'visibility'], rows)}\n`,
-    );
+    const head = ['model_url', 'type', 'visibility', ...(loaded ? ['loaded'] : [])];
+    process.stdout.write(rows.length === 0 ? 'no models\n' : `${table(head, rows)}\n`);
   } finally {
     await session.close();
   }
+}
+
+/**
+ * Which models are loaded, from a Sibyl engine's status route ("2 workers", by model). Clarifai's
+ * cloud has no such route: then undefined, and the column is left out.
+ */
+async function loadedModels(client: V2Client): Promise<Map<string, string> | undefined> {
+  try {
+    const res = await client.call<EngineStatus>('GET', '/v2/sibyl/engine');
+    const out = new Map<string, string>();
+    for (const m of res.engine.loaded) {
+      const key = `${m.user_id}/${m.app_id}/${m.model_id}`;
+      const workers = m.workers + (out.has(key) ? Number(out.get(key)!.split(' ')[0]) : 0);
+      out.set(key, `${workers} worker${workers === 1 ? '' : 's'}`);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+interface EngineStatus {
+  engine: { loaded: { user_id: string; app_id: string; model_id: string; workers: number }[] };
 }

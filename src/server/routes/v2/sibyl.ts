@@ -1,0 +1,44 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { ServiceContext } from '../../services/context.js';
+import { engineStatus } from '../../services/engine-status.js';
+import { cancelUpload, commitUpload, putUploadFile, startUpload } from '../../services/uploads.js';
+import type { Params } from './context.js';
+import { callerOf } from './context.js';
+
+/**
+ * Sibyl's own routes for model management: uploads (`clarifai model upload`) and the engine's
+ * status (`clarifai model list`). Model uploads: File bodies are raw bytes: the octet-stream parser
+ * hands the request stream through untouched, so a file of any size goes to disk in chunks and
+ * the JSON body limit never applies to weights (the upload's own size limit does).
+ */
+export function registerSibylRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+
+  app.post<{ Params: Params<'user_id' | 'app_id' | 'model_id'> }>(
+    '/v2/users/:user_id/apps/:app_id/models/:model_id/uploads',
+    (req) => {
+      const p = req.params;
+      return startUpload(
+        ctx,
+        callerOf(req),
+        { userId: p.user_id, appId: p.app_id, modelId: p.model_id },
+        req.body,
+        req.id,
+      );
+    },
+  );
+  app.put<{ Params: Params<'user_id' | 'upload_id' | '*'> }>(
+    '/v2/users/:user_id/uploads/:upload_id/files/*',
+    (req) =>
+      putUploadFile(ctx, callerOf(req), req.params.upload_id, req.params['*'], req.body as Readable, req.id),
+  );
+  app.post<{ Params: Params<'user_id' | 'upload_id'> }>(
+    '/v2/users/:user_id/uploads/:upload_id/commit',
+    (req) => commitUpload(ctx, callerOf(req), req.params.upload_id, req.id),
+  );
+  app.get('/v2/sibyl/engine', (req) => engineStatus(ctx, callerOf(req), req.id));
+  app.delete<{ Params: Params<'user_id' | 'upload_id'> }>('/v2/users/:user_id/uploads/:upload_id', (req) =>
+    cancelUpload(ctx, callerOf(req), req.params.upload_id, req.id),
+  );
+}
