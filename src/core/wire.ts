@@ -139,7 +139,8 @@ export interface MultiOutputResponse {
 export interface User {
   id: string;
   created_at?: string;
-  full_name?: string;
+  first_name?: string;
+  last_name?: string;
 }
 
 export interface SingleUserResponse {

@@ -6,6 +6,7 @@ import type { Engine } from '../engine/index.js';
 import type { Store } from '../store/index.js';
 import { toErrorReply } from './errors.js';
 import { registerRpcRoutes } from './routes/v2/rpc-routes.js';
+import { registerSibylRoutes } from './routes/v2/sibyl.js';
 import { authenticate } from './services/auth.js';
 import type { ServiceContext, ServiceOptions } from './services/context.js';
 import { DEFAULT_SERVICE_OPTIONS } from './services/context.js';
@@ -13,6 +14,8 @@ import { DEFAULT_SERVICE_OPTIONS } from './services/context.js';
 export interface AppOptions {
   store: Store;
   engine: Engine;
+  /** The data directory (uploaded model files live under it). */
+  dataDir?: string;
   service?: Partial<ServiceOptions>;
   /**
    * Requests without an Authorization header act as this user. Only the embedded transport sets
@@ -44,12 +47,22 @@ const NO_SCHEMA_COMPILERS = {
 
 const PUBLIC_PATHS = new Set(['/health', '/v2/healthz']);
 
+const contexts = new WeakMap<FastifyInstance, ServiceContext>();
+
+/** The service context an app was built with, for the transports beside it (gRPC). */
+export function serviceContextOf(app: FastifyInstance): ServiceContext {
+  const ctx = contexts.get(app);
+  if (!ctx) throw new Error('not an app made by buildApp');
+  return ctx;
+}
+
 /** Builds the v2 REST app (not listening). Routes are thin; the work is in services/. */
 export function buildApp(opts: AppOptions): FastifyInstance {
   const ctx: ServiceContext = {
     store: opts.store,
     engine: opts.engine,
     options: { ...DEFAULT_SERVICE_OPTIONS, ...opts.service },
+    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
   };
   const bodyLimit = opts.bodyLimit ?? 64 * 1024 * 1024;
   const app = Fastify({
@@ -60,6 +73,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     // `/v2/users/me/` answers like `/v2/users/me`, as Clarifai's API does.
     routerOptions: { ignoreTrailingSlash: true },
   });
+  contexts.set(app, ctx);
   const logError = opts.logError ?? ((err, reqId) => console.error(`[${reqId}]`, err));
 
   app.addHook('onRequest', async (req) => {
@@ -106,5 +120,6 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.get('/health', health);
   app.get('/v2/healthz', health);
   registerRpcRoutes(app, ctx);
+  registerSibylRoutes(app, ctx);
   return app;
 }

@@ -81,6 +81,6 @@ function toWireInput(rec: InputRecord): Input {
     id: rec.id,
     data: rec.data,
     created_at: rec.createdAt,
-    status: { code: StatusCode.SUCCESS, description: 'Input successfully uploaded' },
+    status: { code: StatusCode.INPUT_DOWNLOAD_SUCCESS, description: 'Download complete' },
   };
 }

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../core/errors.js';
 import { StatusCode, statusName } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
-import type { MultiModelResponse, SingleModelResponse, WireModel } from '../../core/wire.js';
+import type { ModelVersion, MultiModelResponse, SingleModelResponse, WireModel } from '../../core/wire.js';
 import { Visibility } from '../../core/wire.js';
 import type { ModelRecord, ModelVersionRecord } from '../../store/index.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -59,20 +59,28 @@ export function toWireModel(model: ModelRecord, version?: ModelVersionRecord): W
     modified_at: model.modifiedAt,
     visibility: { gettable: model.visibility === 'public' ? Visibility.PUBLIC : Visibility.PRIVATE },
   };
-  if (version) {
-    wire.model_version = {
-      id: version.id,
-      created_at: version.createdAt,
-      status: {
-        code: version.status,
-        description:
-          version.status === StatusCode.MODEL_TRAINED
-            ? 'Model is trained and ready'
-            : statusName(version.status),
-      },
-    };
-    if (version.outputInfo) wire.model_version.output_info = version.outputInfo;
-  }
+  if (version) wire.model_version = toWireVersion(version);
+  return wire;
+}
+
+/** A version as Clarifai's ModelVersion message has it (the core type plus its owner). */
+export type WireModelVersion = ModelVersion & { user_id: string; app_id: string };
+
+export function toWireVersion(version: ModelVersionRecord): WireModelVersion {
+  const wire: WireModelVersion = {
+    id: version.id,
+    created_at: version.createdAt,
+    status: {
+      code: version.status,
+      description:
+        version.status === StatusCode.MODEL_TRAINED
+          ? 'Model is trained and ready'
+          : statusName(version.status),
+    },
+    user_id: version.userId,
+    app_id: version.appId,
+  };
+  if (version.outputInfo) wire.output_info = version.outputInfo;
   return wire;
 }
 
@@ -86,12 +94,65 @@ export async function getModel(
   return { status: ok(reqId), model: toWireModel(model, version) };
 }
 
+export interface ModelListQuery {
+  userId?: string;
+  appId?: string;
+  page: number;
+  perPage: number;
+  /** Part of the model's id or name, case-insensitive. */
+  name?: string;
+  modelTypeId?: string;
+  /** Models whose metadata lists any of these use cases. */
+  useCases?: string[];
+}
+
+/**
+ * Lists the models the caller may see, each with its latest version (as Clarifai lists them).
+ * Filters apply before paging, so a page is full whenever enough models match.
+ */
 export async function listModels(
   ctx: ServiceContext,
   caller: Caller,
-  filter: { userId?: string; appId?: string; page: number; perPage: number },
+  filter: ModelListQuery,
   reqId: string,
 ): Promise<MultiModelResponse> {
-  const models = await ctx.store.models.listVisible(caller.userId, filter);
-  return { status: ok(reqId), models: models.map((m) => toWireModel(m)) };
+  const scope = {
+    ...(filter.userId !== undefined ? { userId: filter.userId } : {}),
+    ...(filter.appId !== undefined ? { appId: filter.appId } : {}),
+  };
+  const filtered = filter.name !== undefined || filter.modelTypeId !== undefined || !!filter.useCases?.length;
+  let models: ModelRecord[];
+  if (!filtered) {
+    models = await ctx.store.models.listVisible(caller.userId, {
+      ...scope,
+      page: filter.page,
+      perPage: filter.perPage,
+    });
+  } else {
+    const all: ModelRecord[] = [];
+    for (let page = 1; ; page++) {
+      const batch = await ctx.store.models.listVisible(caller.userId, { ...scope, page, perPage: 1000 });
+      all.push(...batch);
+      if (batch.length < 1000) break;
+    }
+    const needle = filter.name?.toLowerCase();
+    const useCases = filter.useCases?.map((u) => u.toLowerCase()) ?? [];
+    const matching = all.filter(
+      (m) =>
+        (!needle || m.id.toLowerCase().includes(needle) || m.name.toLowerCase().includes(needle)) &&
+        (!filter.modelTypeId || m.modelTypeId === filter.modelTypeId) &&
+        (useCases.length === 0 || useCasesOf(m).some((u) => useCases.includes(u.toLowerCase()))),
+    );
+    const start = (filter.page - 1) * filter.perPage;
+    models = matching.slice(start, start + filter.perPage);
+  }
+  const wire = await Promise.all(
+    models.map(async (m) => toWireModel(m, await ctx.store.models.latestVersion(m.userId, m.appId, m.id))),
+  );
+  return { status: ok(reqId), models: wire };
+}
+
+function useCasesOf(m: ModelRecord): string[] {
+  const u = m.metadata.use_cases;
+  return Array.isArray(u) ? u.filter((x): x is string => typeof x === 'string') : [];
 }

@@ -28,6 +28,9 @@ export async function getUser(
   if (!user)
     throw new NotFoundError(StatusCode.USER_DOES_NOT_EXIST, 'User does not exist', `no user "${id}"`);
   const wire: SingleUserResponse['user'] = { id: user.id, created_at: user.createdAt };
-  if (user.fullName) wire.full_name = user.fullName;
+  // Clarifai's User has first and last names, not one full name
+  const [first, ...rest] = user.fullName.trim().split(/\s+/);
+  if (first) wire.first_name = first;
+  if (rest.length > 0) wire.last_name = rest.join(' ');
   return { status: ok(reqId), user: wire };
 }
