@@ -1,5 +1,6 @@
 import { folderError, found, isPlainObject, type ConfigReader } from './config-reader.js';
 import type { ParamSpec } from './types.js';
+import { fits } from './params.js';
 
 const PARAM_TYPES = ['number', 'integer', 'string', 'boolean'] as const;
 const LONG_FORM_KEYS = ['type', 'description', 'default', 'min', 'max', 'enum'];
@@ -71,23 +72,6 @@ function longForm(block: ConfigReader, known: ParamSpec | undefined): ParamSpec 
     spec.default = fallback as ParamSpec['default'];
   }
   return spec;
-}
-
-function fits(spec: ParamSpec, value: unknown): boolean {
-  switch (spec.type) {
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'string':
-      return typeof value === 'string' && (!spec.enum || spec.enum.includes(value));
-    default:
-      return (
-        typeof value === 'number' &&
-        Number.isFinite(value) &&
-        (spec.type === 'number' || Number.isInteger(value)) &&
-        (spec.min === undefined || value >= spec.min) &&
-        (spec.max === undefined || value <= spec.max)
-      );
-  }
 }
 
 function words(spec: ParamSpec): string {

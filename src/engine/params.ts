@@ -44,7 +44,8 @@ export function validateParams(def: Pick<ModelSpec, 'id' | 'params'>, params: un
   return result;
 }
 
-function fits(spec: ParamSpec, value: unknown): boolean {
+/** Whether a value is allowed by a param's type, enum and range. */
+export function fits(spec: ParamSpec, value: unknown): boolean {
   switch (spec.type) {
     case 'boolean':
       return typeof value === 'boolean';

@@ -10,7 +10,7 @@ import {
   type Engine,
 } from '../engine/index.js';
 import type { Store } from '../store/index.js';
-import { outputInfoOf, storedSpec } from './output-info.js';
+import { upsertManagedModel } from './builtins.js';
 
 export interface RegisteredFolder {
   name: string;
@@ -43,19 +43,7 @@ export async function registerModelFolders(
     if (!(await hasConfig(folder))) continue;
     const versionId = await folderHash(folder);
     const spec = await engine.validate(await readModelFolder(folder, versionId));
-    await store.models.upsertBuiltin({
-      userId: spec.userId,
-      appId: spec.appId,
-      id: spec.id,
-      name: spec.name,
-      modelTypeId: spec.modelTypeId,
-      description: spec.description,
-      versionId,
-      outputInfo: outputInfoOf(spec),
-      visibility: await readFolderVisibility(folder),
-      spec: storedSpec(spec),
-      files: folder,
-    });
+    await upsertManagedModel(store, spec, await readFolderVisibility(folder), folder);
     registered.push({ name: `${spec.userId}/${spec.appId}/${spec.id}`, versionId });
   }
   return registered;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import type { io } from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { packageDir } from './package-dir.js';
@@ -31,28 +32,59 @@ async function start(): Promise<void> {
 }
 
 interface ModelJson {
-  modelTopology?: object;
   format?: string;
+  modelTopology?: Record<string, unknown>;
   generatedBy?: string;
   convertedBy?: string | null;
   signature?: object;
   userDefinedMetadata?: Record<string, object>;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  modelInitializer?: object;
+  weightsManifest?: { paths: string[]; weights: io.WeightsManifestEntry[] }[];
+}
+
+/** Loads a tfjs graph model from `model.json` and its weight shards on disk. */
+export async function loadGraphModelFromFiles(jsonPath: string): Promise<GraphModel> {
+  await initTfjsWasm();
+  return loadGraphModel((await modelFilesHandler(jsonPath)).handler);
 }
 
 /**
- * Loads a tfjs graph model from `model.json` and its weight shards on disk. tfjs's own loaders
- * fetch URLs, and Node's fetch cannot read file:// URLs, so we hand it the bytes through an
- * IOHandler instead. Shards are concatenated in manifest order, which is how tfjs lays out weights.
+ * tfjs's own loaders fetch URLs, and Node's fetch cannot read file:// URLs, so model.json and its
+ * weight shards are read here and handed over through an IOHandler. Shards are concatenated in
+ * manifest order, which is how tfjs lays out weights; a missing shard is named.
  */
-export async function loadGraphModelFromFiles(jsonPath: string): Promise<GraphModel> {
-  await initTfjsWasm();
+export async function modelFilesHandler(
+  jsonPath: string,
+): Promise<{ handler: io.IOHandler; bytes: number; layers: boolean }> {
   const json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
+  if (
+    typeof json !== 'object' ||
+    json === null ||
+    !json.modelTopology ||
+    !Array.isArray(json.weightsManifest)
+  ) {
+    throw new Error(
+      `${path.basename(jsonPath)} is not a tfjs model.json (it needs modelTopology and weightsManifest)`,
+    );
+  }
   const dir = path.dirname(jsonPath);
-  const shardPaths = json.weightsManifest.flatMap((group) => group.paths);
-  const shards = await Promise.all(shardPaths.map((p) => readFile(path.join(dir, p))));
+  const shards = await Promise.all(
+    json.weightsManifest
+      .flatMap((group) => group.paths)
+      .map(async (shard) => {
+        const full = path.resolve(dir, shard);
+        if (path.isAbsolute(shard) || path.relative(dir, full).startsWith('..')) {
+          throw new Error(`weight shard ${shard} in model.json must be a file next to model.json`);
+        }
+        return readFile(full).catch(() => {
+          throw new Error(`weight shard ${shard} listed in model.json is missing`);
+        });
+      }),
+  );
   const weightData = concat(shards);
-  const handler: tf.io.IOHandler = {
+  const layers =
+    json.format === 'layers-model' || (json.format === undefined && 'model_config' in json.modelTopology);
+  const handler: io.IOHandler = {
     load: () =>
       Promise.resolve({
         modelTopology: json.modelTopology,
@@ -61,16 +93,16 @@ export async function loadGraphModelFromFiles(jsonPath: string): Promise<GraphMo
         convertedBy: json.convertedBy,
         signature: json.signature,
         userDefinedMetadata: json.userDefinedMetadata,
-        weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+        modelInitializer: json.modelInitializer,
+        weightSpecs: json.weightsManifest!.flatMap((group) => group.weights),
         weightData,
       }),
   };
-  return loadGraphModel(handler);
+  return { handler, bytes: weightData.byteLength, layers };
 }
 
 function concat(parts: Uint8Array[]): ArrayBuffer {
-  const total = parts.reduce((sum, part) => sum + part.byteLength, 0);
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { io, Tensor as TfTensor } from '@tensorflow/tfjs-core';
+import type { Tensor as TfTensor } from '@tensorflow/tfjs-core';
 import type { ConfigReader } from '../config-reader.js';
 import type { ModelSpec } from '../spec.js';
 import { loadTensorModel, validateTensorModel, type TensorBackend } from '../tensors/runtime.js';
 import type { OutputTensor, Tensor, TensorInfo, TensorModel } from '../tensors/tensor.js';
 import type { LoadedModel, LoadOptions, Runtime } from '../types.js';
+import { modelFilesHandler } from './tfjs-wasm.js';
 
 /**
  * TensorFlow.js models on the wasm backend: `runtime: {kind: tfjs, file: model.json}`, either a
@@ -24,23 +24,12 @@ export class TfjsRuntime implements Runtime {
   }
 }
 
-interface ModelJson {
-  format?: string;
-  modelTopology?: Record<string, unknown>;
-  generatedBy?: string;
-  convertedBy?: string | null;
-  signature?: object;
-  userDefinedMetadata?: Record<string, object>;
-  modelInitializer?: object;
-  weightsManifest?: { paths: string[]; weights: io.WeightsManifestEntry[] }[];
-}
-
 async function openTfjs(jsonPath: string, _runtime: ConfigReader): Promise<TensorModel> {
   if (path.basename(jsonPath).split('.').pop() !== 'json')
     throw new Error('a tfjs runtime file must be a model.json');
   const { tf, initTfjsWasm } = await import('./tfjs-wasm.js');
   await initTfjsWasm();
-  const { handler, bytes, layers } = await filesHandler(jsonPath);
+  const { handler, bytes, layers } = await modelFilesHandler(jsonPath);
   if (layers) {
     const tfl = await import('@tensorflow/tfjs-layers');
     const model = await tfl.loadLayersModel(handler);
@@ -143,67 +132,4 @@ async function openTfjs(jsonPath: string, _runtime: ConfigReader): Promise<Tenso
       },
     };
   }
-}
-
-/**
- * tfjs's own loaders fetch URLs, and Node's fetch cannot read file:// URLs, so model.json and its
- * weight shards are read here and handed over through an IOHandler. Shards are concatenated in
- * manifest order, which is how tfjs lays out weights; a missing shard is named.
- */
-async function filesHandler(
-  jsonPath: string,
-): Promise<{ handler: io.IOHandler; bytes: number; layers: boolean }> {
-  const json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
-  if (
-    typeof json !== 'object' ||
-    json === null ||
-    !json.modelTopology ||
-    !Array.isArray(json.weightsManifest)
-  ) {
-    throw new Error(
-      `${path.basename(jsonPath)} is not a tfjs model.json (it needs modelTopology and weightsManifest)`,
-    );
-  }
-  const dir = path.dirname(jsonPath);
-  const shards = await Promise.all(
-    json.weightsManifest
-      .flatMap((group) => group.paths)
-      .map(async (shard) => {
-        const full = path.resolve(dir, shard);
-        if (path.isAbsolute(shard) || path.relative(dir, full).startsWith('..')) {
-          throw new Error(`weight shard ${shard} in model.json must be a file next to model.json`);
-        }
-        return readFile(full).catch(() => {
-          throw new Error(`weight shard ${shard} listed in model.json is missing`);
-        });
-      }),
-  );
-  const weightData = concat(shards);
-  const layers =
-    json.format === 'layers-model' || (json.format === undefined && 'model_config' in json.modelTopology);
-  const handler: io.IOHandler = {
-    load: () =>
-      Promise.resolve({
-        modelTopology: json.modelTopology,
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy,
-        signature: json.signature,
-        userDefinedMetadata: json.userDefinedMetadata,
-        modelInitializer: json.modelInitializer,
-        weightSpecs: json.weightsManifest!.flatMap((group) => group.weights),
-        weightData,
-      }),
-  };
-  return { handler, bytes: weightData.byteLength, layers };
-}
-
-function concat(parts: Uint8Array[]): ArrayBuffer {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out.buffer;
 }
