@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { StatusCode } from '../../src/core/status.js';
@@ -128,5 +130,63 @@ describe('predict on the worker-thread engine', () => {
       'the other version applies its own default',
     );
     assert.ok(scores(strict).length < scores(latest).length);
+  });
+
+  it('drops the queued inputs of a client that disconnects', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const send = (inputs: number) => {
+      const body = JSON.stringify({
+        inputs: Array.from({ length: inputs }, () => ({ data: { image: { base64: DOGS } } })),
+      });
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: RECOGNITION,
+        headers: { authorization: `Key ${key}`, 'content-type': 'application/json' },
+      });
+      req.on('error', () => undefined);
+      req.end(body);
+      return req;
+    };
+    const queued = () =>
+      engine.status().queued.find((q) => q.key.includes('general-image-recognition'))?.inputs ?? 0;
+    const first = send(2);
+    const gone = send(8);
+    const deadline = Date.now() + 10_000;
+    while (queued() < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(queued() >= 8, `queued ${queued()}`);
+    gone.destroy();
+    while (queued() > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(queued() <= 1, `the 8 inputs of the closed request left the queue (queued ${queued()})`);
+    await new Promise((resolve) => first.on('response', (res) => res.resume().on('end', resolve)));
+  });
+
+  it('answers 429 with a Retry-After worked out from the work ahead when a model queue is full', async () => {
+    const small = createEngine({ workers: 1, warmUp: false, maxQueuedInputs: 2 });
+    const busyApp = buildApp({ store, engine: small });
+    try {
+      const one = { inputs: [{ data: { image: { base64: DOGS } } }] };
+      const inject = (body: unknown) =>
+        busyApp.inject({
+          method: 'POST',
+          url: RECOGNITION,
+          headers: { authorization: `Key ${key}` },
+          payload: body as object,
+        });
+      assert.equal((await inject(one)).statusCode, 200);
+      const running = [inject(one), inject({ inputs: [one.inputs[0], one.inputs[0]] })];
+      await new Promise((r) => setTimeout(r, 50));
+      const refused = await inject(one);
+      assert.equal(refused.statusCode, 429, refused.body);
+      assert.equal(refused.json().status.code, StatusCode.MODEL_BUSY_PLEASE_RETRY);
+      assert.match(refused.json().status.details, /at most 2 may wait/);
+      assert.ok(Number(refused.headers['retry-after']) >= 1);
+      for (const r of await Promise.all(running)) assert.equal(r.statusCode, 200);
+    } finally {
+      await busyApp.close();
+      await small.close();
+    }
   });
 });
