@@ -48,11 +48,13 @@ export class WorkerHost {
           return this.send({ op: 'unloaded', job: msg.job });
       }
     } catch (error) {
+      const fatal = isFatal(error);
+      const model = 'spec' in msg ? `model ${modelName(msg.spec)}` : 'the engine worker';
       this.send({
         op: 'failed',
         job: msg.job,
-        error: toWireError(asSibylError(error, 'the engine worker failed')),
-        fatal: isFatal(error),
+        error: toWireError(fatal ? crashed(model, error) : asSibylError(error, `${model} failed`)),
+        fatal,
       });
     }
   }
@@ -188,6 +190,20 @@ export class WorkerHost {
   private async dropBroken(spec: ModelSpec): Promise<void> {
     await this.unload(versionKey(spec)).catch(() => undefined);
   }
+}
+
+/** Says what happened in words a caller can act on; the runtime's own text follows for the curious. */
+function crashed(model: string, error: unknown): SibylError {
+  const text = error instanceof Error ? error.message : String(error);
+  const why = /OOM|out of memory|enlarge memory/i.test(text)
+    ? 'ran out of memory on this input (its WebAssembly runtime has a fixed heap); try a smaller input'
+    : 'crashed';
+  return asSibylError(
+    new Error(
+      `${model} ${why}. Its worker was replaced; later requests load it afresh. (${text.slice(0, 200)})`,
+    ),
+    'prediction failed',
+  );
 }
 
 /**
