@@ -10,7 +10,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Readable } from 'node:stream';
+import { ModelUploads, V2Client } from '../../src/sdk/client.js';
+import { ApiError } from '../../src/sdk/errors.js';
 import { Model } from '../../src/sdk/index.js';
+import { HttpTransport } from '../../src/sdk/transport.js';
 import { conceptNames, isolatedEnv, runCli } from '../helpers/cli.js';
 import {
   brokenFolder,
@@ -214,5 +218,33 @@ describe('clarifai model upload to `clarifai serve`, and serve --models', () => 
     const res = await runCli(['model', 'upload', broken.dir], env);
     assert.equal(res.code, 2, res.stdout + res.stderr);
     assert.match(res.stderr, broken.reason);
+  });
+
+  it('names the upload size limit, and refuses a file longer than declared', async () => {
+    const uploads = new ModelUploads(new V2Client(new HttpTransport(served.url), pat));
+    const ref = { userId: 'admin', appId: 'demo', modelId: 'huge' };
+    await assert.rejects(
+      uploads.start(ref, [{ path: 'config.yaml', size: 9 * 1024 ** 3 }]),
+      (error: unknown) => {
+        assert.ok(error instanceof ApiError);
+        assert.equal(error.httpStatus, 413);
+        assert.match(
+          error.message,
+          /the folder holds 9 GiB; this server takes model uploads of at most 8 GiB/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(uploads.start(ref, [{ path: '../config.yaml', size: 1 }]), /no "\.\."/);
+    const { upload } = await uploads.start(ref, [{ path: 'config.yaml', size: 4 }]);
+    const body = Buffer.from('model: too long');
+    await assert.rejects(
+      uploads.putFile('admin', upload.id, 'config.yaml', {
+        bytes: body.length,
+        open: () => Readable.from([body]),
+      }),
+      /larger than the 4 bytes declared/,
+    );
+    await uploads.cancel('admin', upload.id);
   });
 });
