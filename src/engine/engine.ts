@@ -3,7 +3,7 @@ import { InvalidArgumentError, LimitError, SibylError } from '../core/errors.js'
 import { StatusCode } from '../core/status.js';
 import { MAX_INPUTS_PER_REQUEST, type Data } from '../core/wire.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './media/image-limits.js';
-import { applyResolvedOutputConfig, resolveOutputConfig } from './output-config.js';
+import { applyResolvedOutputConfig, checkSelectedConcepts, resolveOutputConfig } from './output-config.js';
 import { validateParams } from './params.js';
 import { BUILT_IN_MODELS } from './registry.js';
 import { findRuntime, runtimeKinds } from './runtimes/index.js';
@@ -116,6 +116,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     );
     const params = validateParams(spec, opts.params);
     const outputConfig = resolveOutputConfig(opts.outputConfig);
+    checkSelectedConcepts(outputConfig, spec);
     const outcomes = await scheduler.submit(spec, inputs, params, opts.signal);
     const started = performance.now();
     const results = outcomes.map((outcome) => {
@@ -138,7 +139,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       checkRuntime(spec);
       checkInputs(spec, inputTypes);
       validateParams(spec, opts.params);
-      resolveOutputConfig(opts.outputConfig);
+      checkSelectedConcepts(resolveOutputConfig(opts.outputConfig), spec);
     },
     predictEach,
     async predict(spec, inputs, opts) {

@@ -1,5 +1,7 @@
 import type { Concept, Data, OutputConfig, Region } from '../core/wire.js';
+import { conceptId } from './models/coco-labels.js';
 import { describe, kindOf, modelArgumentError } from './params.js';
+import type { ModelSpec } from './spec.js';
 
 /** What Clarifai returns when max_concepts is absent or 0. */
 export const DEFAULT_MAX_CONCEPTS = 20;
@@ -12,6 +14,8 @@ export interface ResolvedOutputConfig {
   minValue: number;
   /** Ids and names to keep; absent means keep every concept. */
   select?: ReadonlySet<string>;
+  /** select_concepts as given, to name the entries that match nothing. */
+  selectGiven?: readonly { field: 'id' | 'name'; value: string }[];
   sampleMs?: number;
 }
 
@@ -38,8 +42,11 @@ export function resolveOutputConfig(cfg: unknown): ResolvedOutputConfig {
     maxConcepts: maxConcepts || DEFAULT_MAX_CONCEPTS,
     minValue: minValue ?? 0,
   };
-  const select = checkSelect(fields.select_concepts);
-  if (select) resolved.select = select;
+  const given = checkSelect(fields.select_concepts);
+  if (given) {
+    resolved.select = new Set(given.map((g) => g.value));
+    resolved.selectGiven = given;
+  }
   if (sampleMs !== undefined) resolved.sampleMs = sampleMs;
   return resolved;
 }
@@ -63,23 +70,75 @@ function checkNumber(
   return value;
 }
 
-function checkSelect(value: unknown): ReadonlySet<string> | undefined {
+function checkSelect(value: unknown): { field: 'id' | 'name'; value: string }[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
     throw modelArgumentError(
       `output_config.select_concepts must be a list of {"id"} or {"name"}, got ${kindOf(value)}`,
     );
   }
-  const keys = new Set<string>();
+  const keys: { field: 'id' | 'name'; value: string }[] = [];
   value.forEach((item: unknown, i) => {
     const { id, name } = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
-    const given = [id, name].filter((v): v is string => typeof v === 'string' && v !== '');
+    const given = (
+      [
+        ['id', id],
+        ['name', name],
+      ] as const
+    ).filter((e): e is ['id' | 'name', string] => typeof e[1] === 'string' && e[1] !== '');
     if (given.length === 0) {
       throw modelArgumentError(`output_config.select_concepts[${i}] must have a non-empty "id" or "name"`);
     }
-    for (const key of given) keys.add(key);
+    for (const [field, v] of given) keys.push({ field, value: v });
   });
   return keys;
+}
+
+/**
+ * Refuses select_concepts entries that name no concept of the model, as Clarifai does: a
+ * misspelt or wrongly capitalised name would otherwise give an empty result and look like "nothing
+ * found". Models without a fixed concept list (spec.concepts absent) accept any name.
+ */
+export function checkSelectedConcepts(
+  resolved: ResolvedOutputConfig,
+  spec: Pick<ModelSpec, 'userId' | 'appId' | 'id' | 'concepts'>,
+): void {
+  if (!resolved.selectGiven || !spec.concepts) return;
+  const known = new Set(spec.concepts.flatMap((name) => [name, conceptId(name)]));
+  const unknown = resolved.selectGiven.filter((g) => !known.has(g.value));
+  if (unknown.length === 0) return;
+  const listed = unknown.map((g) => {
+    const near = nearestConcept(g.value, spec.concepts!);
+    return `${g.field} "${g.value}"${near ? ` (did you mean "${near}"?)` : ''}`;
+  });
+  const shown = spec.concepts.slice(0, 12).join(', ');
+  const more = spec.concepts.length > 12 ? `, ... (${spec.concepts.length} in all)` : '';
+  throw modelArgumentError(
+    `output_config.select_concepts: model ${spec.userId}/${spec.appId}/${spec.id} has no concept ${listed.join(', ')}; its concepts: ${shown}${more}`,
+  );
+}
+
+/** The concept a typo most likely meant: same letters ignoring case, or at most two edits away. */
+function nearestConcept(value: string, concepts: readonly string[]): string | undefined {
+  const lower = value.toLowerCase().replace(/[-_]/g, ' ');
+  let best: { name: string; d: number } | undefined;
+  for (const name of concepts) {
+    const d = editDistance(lower, name.toLowerCase());
+    if (d <= Math.min(2, Math.floor(name.length / 3)) && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /**

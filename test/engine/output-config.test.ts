@@ -6,6 +6,7 @@ import type { Concept, Data, OutputConfig } from '../../src/core/wire.js';
 import {
   DEFAULT_MAX_CONCEPTS,
   applyOutputConfig,
+  checkSelectedConcepts,
   resolveOutputConfig,
 } from '../../src/engine/output-config.js';
 
@@ -132,5 +133,34 @@ describe('resolveOutputConfig', () => {
 
   it('refuses a config that is not an object', () => {
     rejects([1], /output_config must be a JSON object, got an array/);
+  });
+});
+
+describe('checkSelectedConcepts', () => {
+  const spec = { userId: 'clarifai', appId: 'main', id: 'm', concepts: ['dog', 'traffic light'] };
+
+  it('accepts names and ids the model has, and any name when it has no concept list', () => {
+    checkSelectedConcepts(resolveOutputConfig({ select_concepts: [{ name: 'traffic light' }] }), spec);
+    checkSelectedConcepts(resolveOutputConfig({ select_concepts: [{ id: 'traffic-light' }] }), spec);
+    checkSelectedConcepts(resolveOutputConfig({ select_concepts: [{ name: 'Dog' }] }), {
+      ...spec,
+      concepts: undefined,
+    });
+  });
+
+  it('refuses, by name, entries that match nothing, with the nearest concept', () => {
+    assert.throws(
+      () =>
+        checkSelectedConcepts(
+          resolveOutputConfig({ select_concepts: [{ name: 'Dog' }, { id: 'dog' }, { id: 'zzz' }] }),
+          spec,
+        ),
+      (error: unknown) =>
+        error instanceof SibylError &&
+        error.code === StatusCode.MODEL_INVALID_ARGUMENT &&
+        /has no concept name "Dog" \(did you mean "dog"\?\), id "zzz"; its concepts: dog, traffic light$/.test(
+          error.message,
+        ),
+    );
   });
 });
