@@ -1,7 +1,11 @@
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { serviceContextOf } from './app.js';
 import type { BootstrapResult } from './bootstrap.js';
 import { writeBootstrapFile } from './bootstrap.js';
-import { openServerApp } from './open.js';
+import { createSniffingListener } from './grpc/listener.js';
+import type { V2Grpc } from './grpc/v2-service.js';
+import { openServerApp, type OpenServerAppOptions } from './open.js';
 
 export interface ServeOptions {
   host: string;
@@ -10,11 +14,30 @@ export interface ServeOptions {
   allowPrivateUrls: boolean;
   /** One line per request; omitted for a quiet server. */
   logRequest?: (line: string) => void;
+  /** Worker threads, memory budget, idle unload: see EngineOptions. */
+  engine?: OpenServerAppOptions['engine'];
+  /** Serve every model folder under this directory too. */
+  modelsDir?: string;
+  /** Largest model upload in bytes. */
+  maxUploadBytes?: number;
+  /**
+   * Clarifai's V2 gRPC service on the same port as REST (told apart by the HTTP/2 preface, or by
+   * ALPN under TLS). On by default; false serves REST only.
+   */
+  grpc?: boolean;
+  /** Also serve gRPC alone on this port (0: any free port), e.g. for clients that need a fixed one. */
+  grpcPort?: number;
+  /** PEM certificate and key files: every port then speaks TLS (https, and gRPC with SSL credentials). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface RunningServer {
   url: string;
+  /** host:port of the separate gRPC port, when one was asked for. */
+  grpcAddress?: string;
   bootstrap: BootstrapResult;
+  /** Model folders served from `modelsDir`. */
+  folders: { name: string; versionId: string }[];
   close(): Promise<void>;
 }
 
@@ -25,16 +48,64 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     allowPrivateUrls: opts.allowPrivateUrls,
     warmUp: true,
     ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
+    ...(opts.engine ? { engine: opts.engine } : {}),
+    ...(opts.modelsDir !== undefined ? { modelsDir: opts.modelsDir } : {}),
+    ...(opts.maxUploadBytes !== undefined ? { service: { maxUploadBytes: opts.maxUploadBytes } } : {}),
   });
-  try {
-    await server.app.listen({ host: opts.host, port: opts.port });
-    const addr = server.app.server.address() as AddressInfo;
-    const url = `http://${displayHost(opts.host)}:${addr.port}`;
-    const bootstrap = await writeBootstrapFile(server.store, opts.dataDir, url);
-    return { url, bootstrap, close: server.close };
-  } catch (err) {
-    // closes the listening socket too, so a failed start never leaves the process hanging
+  const listeners: Server[] = [];
+  const sockets = new Set<Socket>();
+  let grpc: V2Grpc | undefined;
+  const close = async () => {
+    // a listener's close waits for its connections, so they are cut after it stops accepting
+    const closed = listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+    await grpc?.close();
+    for (const s of sockets) s.destroy();
+    await Promise.all(closed);
     await server.close();
+  };
+  try {
+    const tls = opts.tls
+      ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) }
+      : undefined;
+    if (opts.grpc !== false || opts.grpcPort !== undefined) {
+      // loaded only here: the embedded engine never pays for the gRPC schema
+      const { createV2Grpc } = await import('./grpc/v2-service.js');
+      grpc = createV2Grpc(serviceContextOf(server.app), {
+        ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
+      });
+    }
+    const g = grpc;
+    const listen = async (port: number, http2Only: boolean): Promise<number> => {
+      const listener = createSniffingListener({
+        http: server.app.server,
+        ...(g && (opts.grpc !== false || http2Only) ? { http2: (socket) => g.inject(socket) } : {}),
+        ...(tls ? { tls } : {}),
+      });
+      listener.on('connection', (s: Socket) => {
+        sockets.add(s);
+        s.once('close', () => sockets.delete(s));
+      });
+      listeners.push(listener);
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen({ host: opts.host, port }, () => {
+          listener.off('error', reject);
+          resolve();
+        });
+      });
+      return (listener.address() as AddressInfo).port;
+    };
+    const port = await listen(opts.port, false);
+    const url = `${tls ? 'https' : 'http'}://${displayHost(opts.host)}:${port}`;
+    const grpcAddress =
+      opts.grpcPort !== undefined
+        ? `${displayHost(opts.host)}:${await listen(opts.grpcPort, true)}`
+        : undefined;
+    const bootstrap = await writeBootstrapFile(server.store, opts.dataDir, url);
+    return { url, bootstrap, close, folders: server.folders, ...(grpcAddress ? { grpcAddress } : {}) };
+  } catch (err) {
+    // closes the listening sockets too, so a failed start never leaves the process hanging
+    await close();
     throw err;
   }
 }

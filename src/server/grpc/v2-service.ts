@@ -1,0 +1,178 @@
+import * as grpc from '@grpc/grpc-js';
+import type protobuf from 'protobufjs';
+import type { Duplex } from 'node:stream';
+import { PredictionError, SibylError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { StatusCode } from '../../core/status.js';
+import { toErrorReply } from '../errors.js';
+import type { Canonical } from '../proto/json.js';
+import { fromMessage, toMessage } from '../proto/json.js';
+import { loadFullSchema, V2_SERVICE, v2Service } from '../proto/schema.js';
+import { authenticate } from '../services/auth.js';
+import type { ServiceContext } from '../services/context.js';
+import { rpcHandler } from '../services/v2-rpcs.js';
+
+/**
+ * Clarifai's `V2` gRPC service over the same service layer as REST. Every one of the proto's RPCs
+ * is registered: the ones in services/v2-rpcs.ts run, and the others answer at once with
+ * NOT_IMPLEMENTED in their response's `status`. As on Clarifai's API, the gRPC status is OK and
+ * the outcome is the v2 `status` of the response message, exactly as REST reports it.
+ */
+
+export interface V2GrpcOptions {
+  /** Largest request message in bytes (as REST's body limit). */
+  maxMessageBytes?: number;
+  logRequest?: (line: string) => void;
+  logError?: (err: unknown, reqId: string) => void;
+}
+
+export interface V2Grpc {
+  /** Serves gRPC on a connection whose first bytes are the HTTP/2 preface (plaintext or TLS). */
+  inject(socket: Duplex): void;
+  close(): Promise<void>;
+}
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+export function createV2Grpc(ctx: ServiceContext, opts: V2GrpcOptions = {}): V2Grpc {
+  const root = loadFullSchema();
+  const service = v2Service(root);
+  const maxBytes = opts.maxMessageBytes ?? 64 * 1024 * 1024;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxBytes,
+    'grpc.max_send_message_length': -1,
+  });
+  const logError = opts.logError ?? ((err, reqId) => console.error(`[${reqId}]`, err));
+
+  /** One RPC call: auth, decode, the service, and any error as the response's status. */
+  const run = async (
+    method: protobuf.Method,
+    reqType: protobuf.Type,
+    metadata: grpc.Metadata,
+    msg: unknown,
+    signal: AbortSignal,
+  ): Promise<Canonical> => {
+    const reqId = newId();
+    const started = performance.now();
+    let result: Canonical;
+    try {
+      const auth = metadata.get('authorization')[0];
+      const caller = await authenticate(ctx, typeof auth === 'string' ? auth : auth?.toString());
+      const handler = rpcHandler(method.name);
+      if (!handler) {
+        throw new SibylError(
+          StatusCode.NOT_IMPLEMENTED,
+          'Not implemented',
+          `this Sibyl server does not implement ${V2_SERVICE}/${method.name}`,
+        );
+      }
+      const req = fromMessage(reqType, msg as protobuf.Message);
+      result = (await handler(ctx, caller, req, reqId, signal)) as Canonical;
+    } catch (err) {
+      if (!(err instanceof SibylError) || err instanceof PredictionError) logError(err, reqId);
+      result = { status: toErrorReply(err, reqId).status };
+    }
+    if (opts.logRequest) {
+      const code = (result.status as { code?: number } | undefined)?.code ?? 0;
+      const ms = (performance.now() - started).toFixed(1);
+      opts.logRequest(
+        `${new Date().toISOString()} GRPC /${V2_SERVICE}/${method.name} ${code} ${ms}ms req_id=${reqId}`,
+      );
+    }
+    return result;
+  };
+
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methodsArray) {
+    method.resolve();
+    const reqType = method.resolvedRequestType!;
+    const resType = method.resolvedResponseType!;
+    definition[method.name] = {
+      path: `/${V2_SERVICE}/${method.name}`,
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      requestSerialize: (m: protobuf.Message) => Buffer.from(reqType.encode(m).finish()),
+      requestDeserialize: (b: Buffer) => reqType.decode(b),
+      responseSerialize: (c: Canonical) => Buffer.from(resType.encode(toMessage(resType, c)).finish()),
+      responseDeserialize: (b: Buffer) => resType.decode(b),
+      originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
+    } as grpc.MethodDefinition<unknown, unknown>;
+    implementation[method.name] = handlerFor(method, (metadata, msg, signal) =>
+      run(method, reqType, metadata, msg, signal),
+    );
+  }
+  server.addService(definition, implementation);
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+
+  return {
+    inject: (socket) => injector.injectConnection(socket),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+        // calls still running after a grace period are cut off
+        setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000).unref();
+      }),
+  };
+}
+
+type Run = (metadata: grpc.Metadata, msg: unknown, signal: AbortSignal) => Promise<Canonical>;
+
+function cancelSignal(call: AnyCall | grpc.ServerDuplexStream<unknown, unknown>): AbortSignal {
+  const abort = new AbortController();
+  (call as grpc.ServerUnaryCall<unknown, unknown>).on('cancelled', () => abort.abort());
+  return abort.signal;
+}
+
+/** The grpc-js handler for an RPC's streaming kind; the work is the same for each. */
+function handlerFor(method: protobuf.Method, run: Run): grpc.UntypedHandleCall {
+  const clientStream = method.requestStream === true;
+  const serverStream = method.responseStream === true;
+  if (!clientStream && !serverStream) {
+    return ((call: grpc.ServerUnaryCall<unknown, Canonical>, callback: grpc.sendUnaryData<Canonical>) => {
+      void run(call.metadata, call.request, cancelSignal(call)).then((res) => callback(null, res));
+    }) as grpc.handleUnaryCall<unknown, Canonical>;
+  }
+  if (!clientStream) {
+    // one request, its answer as the one message of the stream
+    return ((call: grpc.ServerWritableStream<unknown, Canonical>) => {
+      void run(call.metadata, call.request, cancelSignal(call)).then((res) => {
+        call.write(res);
+        call.end();
+      });
+    }) as grpc.handleServerStreamingCall<unknown, Canonical>;
+  }
+  if (!serverStream) {
+    // answered from the first request message; Sibyl implements no client-streaming RPC yet
+    return ((
+      call: grpc.ServerReadableStream<unknown, Canonical>,
+      callback: grpc.sendUnaryData<Canonical>,
+    ) => {
+      let answered = false;
+      const answer = (msg: unknown) => {
+        if (answered) return;
+        answered = true;
+        void run(call.metadata, msg, new AbortController().signal).then((res) => callback(null, res));
+      };
+      call.once('data', answer);
+      call.once('end', () => answer({}));
+      call.on('error', () => undefined);
+    }) as grpc.handleClientStreamingCall<unknown, Canonical>;
+  }
+  // bidirectional: each request message gets its answer, in order
+  return ((call: grpc.ServerDuplexStream<unknown, Canonical>) => {
+    const signal = cancelSignal(call);
+    let chain: Promise<void> = Promise.resolve();
+    call.on('data', (msg: unknown) => {
+      chain = chain.then(async () => {
+        const res = await run(call.metadata, msg, signal);
+        if (!signal.aborted) call.write(res);
+      });
+    });
+    call.on('end', () => void chain.then(() => call.end()));
+    call.on('error', () => undefined);
+  }) as grpc.handleBidiStreamingCall<unknown, Canonical>;
+}
