@@ -215,16 +215,18 @@ function structToJson(m: Record<string, unknown>): Record<string, Json> {
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, valueToJson(v)]));
 }
 
+// protobufjs defines the well-known types with lowerCamelCase field names (numberValue, ...)
 function valueToJson(v: Record<string, unknown>): Json {
-  if (v.struct_value !== undefined && v.struct_value !== null)
-    return structToJson(v.struct_value as Record<string, unknown>);
-  if (v.list_value !== undefined && v.list_value !== null) {
-    const values = ((v.list_value as Record<string, unknown>).values ?? []) as Record<string, unknown>[];
+  // decoded messages keep defaults on the prototype: only own properties were on the wire
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(v, k) && v[k] !== null;
+  if (has('structValue')) return structToJson(v.structValue as Record<string, unknown>);
+  if (has('listValue')) {
+    const values = ((v.listValue as Record<string, unknown>).values ?? []) as Record<string, unknown>[];
     return values.map(valueToJson);
   }
-  if (v.string_value !== undefined && v.string_value !== null) return v.string_value as string;
-  if (v.number_value !== undefined && v.number_value !== null) return v.number_value as number;
-  if (v.bool_value !== undefined && v.bool_value !== null) return v.bool_value as boolean;
+  if (has('stringValue')) return v.stringValue as string;
+  if (has('numberValue')) return v.numberValue as number;
+  if (has('boolValue')) return v.boolValue as boolean;
   return null;
 }
 
@@ -286,13 +288,13 @@ function jsonToStruct(obj: Record<string, unknown>): Record<string, unknown> {
 }
 
 function jsonToValue(v: unknown): Record<string, unknown> {
-  if (v === null || v === undefined) return { null_value: 0 };
-  if (typeof v === 'number') return { number_value: v };
-  if (typeof v === 'string') return { string_value: v };
-  if (typeof v === 'boolean') return { bool_value: v };
-  if (Array.isArray(v)) return { list_value: { values: v.map(jsonToValue) } };
-  if (isPlainObject(v)) return { struct_value: jsonToStruct(v) };
-  return { string_value: String(v) };
+  if (v === null || v === undefined) return { nullValue: 0 };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(jsonToValue) } };
+  if (isPlainObject(v)) return { structValue: jsonToStruct(v) };
+  return { stringValue: String(v) };
 }
 
 // ---------------------------------------------------------------- out: REST JSON
