@@ -1,5 +1,4 @@
-import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
-import { StatusCode } from '../../core/status.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 import type { BaseResponse } from '../../core/wire.js';
 import type { Caller, ServiceContext } from './context.js';
 import { ok } from './reply.js';
@@ -19,33 +18,6 @@ export async function deleteInputs(
 ): Promise<BaseResponse> {
   const owner = ownUserId(caller, userId);
   if (ids.length === 0) throw new InvalidArgumentError('"ids" must list at least one input id');
-  const unique = [...new Set(ids)];
-  // TODO(lead): move into InputsRepo as `deleteMany`; the store is being rewritten, so this stays
-  // a single query here until then.
-  const db = ctx.store.db;
-  await db.transaction().execute(async (trx) => {
-    const found = await trx
-      .selectFrom('inputs')
-      .select('id')
-      .where('user_id', '=', owner)
-      .where('app_id', '=', appId)
-      .where('id', 'in', unique)
-      .execute();
-    const have = new Set(found.map((r) => r.id));
-    const missing = unique.filter((id) => !have.has(id));
-    if (missing.length > 0) {
-      throw new NotFoundError(
-        StatusCode.INPUT_DOES_NOT_EXIST,
-        'Input does not exist',
-        `no input ${missing.map((m) => `"${m}"`).join(', ')} in app "${appId}"`,
-      );
-    }
-    await trx
-      .deleteFrom('inputs')
-      .where('user_id', '=', owner)
-      .where('app_id', '=', appId)
-      .where('id', 'in', unique)
-      .execute();
-  });
+  await ctx.store.inputs.deleteMany(owner, appId, ids);
   return { status: ok(reqId) };
 }

@@ -104,11 +104,6 @@ async function modelRefOf(ctx: ServiceContext, caller: Caller, req: Message): Pr
   return { userId: owner, appId: appId ?? DEFAULT_APP_ID, modelId, ...version };
 }
 
-/** predict, passing the caller's abort signal (the engine drops queued work for a client that left). */
-const predictWithSignal = predict as (
-  ...args: [...Parameters<typeof predict>, AbortSignal?]
-) => ReturnType<typeof predict>;
-
 const predictRpc: RpcHandler = async (ctx, caller, req, reqId, signal) => {
   const selector = isObject(req.runner_selector) ? req.runner_selector : undefined;
   // the deployment route form names no model: predict refuses the deployment before any lookup
@@ -116,7 +111,7 @@ const predictRpc: RpcHandler = async (ctx, caller, req, reqId, signal) => {
     !text(req, 'model_id') && selector?.deployment !== undefined
       ? { userId: caller.userId, appId: DEFAULT_APP_ID, modelId: '' }
       : await modelRefOf(ctx, caller, req);
-  return predictWithSignal(ctx, caller, ref, req, reqId, signal);
+  return predict(ctx, caller, ref, req, reqId, signal);
 };
 
 function stringList(v: unknown): string[] {

@@ -118,4 +118,36 @@ export class InputsRepo {
       .execute();
     return rows.map(toInputRecord);
   }
+
+  /**
+   * Deletes a user's inputs, all or nothing: when any id is missing nothing is deleted and the
+   * missing ids are named (a NotFoundError).
+   */
+  async deleteMany(userId: string, appId: string, ids: readonly string[]): Promise<void> {
+    const unique = [...new Set(ids)];
+    await this.ctx.db.transaction().execute(async (trx) => {
+      const found = await trx
+        .selectFrom('inputs')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('app_id', '=', appId)
+        .where('id', 'in', unique)
+        .execute();
+      const have = new Set(found.map((r) => r.id));
+      const missing = unique.filter((id) => !have.has(id));
+      if (missing.length > 0) {
+        throw new NotFoundError(
+          StatusCode.INPUT_DOES_NOT_EXIST,
+          'Input does not exist',
+          `no input ${missing.map((m) => `"${m}"`).join(', ')} in app "${appId}"`,
+        );
+      }
+      await trx
+        .deleteFrom('inputs')
+        .where('user_id', '=', userId)
+        .where('app_id', '=', appId)
+        .where('id', 'in', unique)
+        .execute();
+    });
+  }
 }
