@@ -25,7 +25,7 @@ export function rewriteAliases(args: readonly string[]): string[] {
     const long = ALIASES[name];
     if (long) out.push(eq === -1 ? long : `${long}${arg.slice(eq)}`);
     else out.push(arg);
-    if (arg.startsWith('--') && eq === -1 && i + 1 < args.length && VALUE_OPTIONS.has(arg)) {
+    if (arg.startsWith('-') && eq === -1 && i + 1 < args.length && VALUE_OPTIONS.has(arg)) {
       out.push(args[++i]!);
     }
   }
@@ -49,4 +49,11 @@ const VALUE_OPTIONS = new Set([
   '--compute_cluster_id',
   '--nodepool_id',
   '--deployment_id',
+  '--input_list',
+  '--output_file',
+  '--annotate',
+  '--concurrency',
+  '--batch_size',
+  '--output',
+  '-o',
 ]);

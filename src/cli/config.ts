@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 import { defaultConfigFile, defaultDataDir } from '../core/paths.js';
 import { DEFAULT_BASE, normaliseBase } from '../sdk/auth.js';
+import { CliUsageError } from './errors.js';
 import { readYamlMapping } from './yaml-file.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -24,7 +25,15 @@ export const ENV_BASES: Record<string, string> = {
 
 /** Where the CLI sends requests: a remote v2 API, or the embedded engine on a local data directory. */
 export type Connection =
-  | { kind: 'remote'; base: string; pat: string; userId?: string; context?: string }
+  | {
+      kind: 'remote';
+      base: string;
+      pat: string;
+      userId?: string;
+      context?: string;
+      /** Where the PAT came from, for messages: 'context "default" in <file>' or 'CLARIFAI_PAT'. */
+      via: string;
+    }
   | { kind: 'embedded'; dataDir: string };
 
 export interface ConfigDoc {
@@ -59,19 +68,74 @@ export function contextValues(doc: ConfigDoc, name: string | undefined, env: Env
  * A PAT from any source means a remote server; none means the embedded engine.
  */
 export async function resolveConnection(env: Env): Promise<Connection> {
-  const doc = await readConfig(defaultConfigFile(env));
+  const file = defaultConfigFile(env);
+  const doc = await readConfig(file);
   const ctx = contextValues(doc, doc.current_context, env);
   const pat = env.CLARIFAI_PAT || ctx.CLARIFAI_PAT;
   if (!pat) return { kind: 'embedded', dataDir: defaultDataDir(env) };
+  const inContext = `context "${doc.current_context}" in ${file}`;
+  const base = env.CLARIFAI_API_BASE
+    ? checkBase(env.CLARIFAI_API_BASE, 'CLARIFAI_API_BASE')
+    : ctx.CLARIFAI_API_BASE
+      ? checkBase(ctx.CLARIFAI_API_BASE, `CLARIFAI_API_BASE of ${inContext}`)
+      : DEFAULT_BASE;
   const conn: Connection = {
     kind: 'remote',
-    base: normaliseBase(env.CLARIFAI_API_BASE || ctx.CLARIFAI_API_BASE || DEFAULT_BASE),
+    base: normaliseBase(base),
     pat,
+    via: env.CLARIFAI_PAT ? 'CLARIFAI_PAT' : inContext,
   };
   const userId = env.CLARIFAI_USER_ID || ctx.CLARIFAI_USER_ID;
   if (userId) conn.userId = userId;
   if (doc.current_context) conn.context = doc.current_context;
   return conn;
+}
+
+/**
+ * A base URL must say its scheme: "127.0.0.1:8080" would otherwise become https://127.0.0.1:8080,
+ * and a plain-HTTP Sibyl server would answer with an OpenSSL error instead of a hint.
+ */
+export function checkBase(base: string, where: string): string {
+  const b = base.trim();
+  if (/^https?:\/\/[^/]/i.test(b)) return b;
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(b)?.[1];
+  if (scheme && b.includes('://'))
+    throw new CliUsageError(`${where} "${base}" must start with http:// or https://, not ${scheme}://`);
+  throw new CliUsageError(
+    `${where} "${base}" has no scheme: write http://${b} (a Sibyl server on this machine speaks plain HTTP) or https://${b}`,
+  );
+}
+
+/** The contexts in the file, in order, with which one is current. */
+export function listContexts(
+  doc: ConfigDoc,
+  env: Env,
+): { name: string; current: boolean; values: ContextValues }[] {
+  return Object.keys(doc.contexts ?? {}).map((name) => ({
+    name,
+    current: name === doc.current_context,
+    values: contextValues(doc, name, env),
+  }));
+}
+
+/** Makes an existing context current; refuses an unknown name with the ones there are. */
+export async function useContext(path: string, name: string): Promise<void> {
+  const doc = await readConfig(path);
+  if (!doc.contexts?.[name]) throw unknownContext(doc, name, path);
+  await writeConfig(path, { ...doc, current_context: name });
+}
+
+export function unknownContext(doc: ConfigDoc, name: string, path: string): CliUsageError {
+  const names = Object.keys(doc.contexts ?? {});
+  return new CliUsageError(
+    `no context named "${name}" in ${path}; ${names.length > 0 ? `there are: ${names.join(', ')}` : 'there are none (create one with `clarifai login --config FILE --context NAME`)'}`,
+  );
+}
+
+/** Shows enough of a PAT to tell keys apart, never the whole secret. */
+export function maskPat(pat: string | undefined): string {
+  if (!pat) return '';
+  return pat === 'ENVVAR' ? 'ENVVAR' : `${pat.slice(0, 8)}****`;
 }
 
 /**

@@ -10,6 +10,13 @@ export async function main(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<number> {
+  // `clarifai ... | head` closes the pipe early: that is the reader being done, not an error
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   const program = buildProgram(env, version());
   program.exitOverride();
   for (const cmd of allCommands(program)) cmd.exitOverride();

@@ -9,6 +9,26 @@ const ALIAS_TERMS: Record<string, string> = {
   '--deployment_id': '-dpl_id, ',
 };
 
+const HELP = 'Show this message and exit.';
+
+/** Repeatable options (`--file_path a --file_path b`) collect into a list. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A subcommand with the house settings: `-h, --help`, and an Examples section in its help. */
+function sub(parent: Command, nameAndArgs: string, description: string, examples: string[]): Command {
+  return parent
+    .command(nameAndArgs)
+    .description(description)
+    .helpOption('-h, --help', HELP)
+    .helpCommand(false)
+    .addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`);
+}
+
+const MODEL = 'clarifai/main/models/general-image-recognition';
+const MODEL_URL = `https://clarifai.com/${MODEL}`;
+
 /**
  * Every command is registered here; each command's module is imported only when it runs, so
  * `clarifai --help` loads nothing but commander.
@@ -19,19 +39,60 @@ export function buildProgram(env: Env, version: string): Command {
       "Sibyl: run predictions on AI models the way Clarifai documents, on the embedded engine, a Sibyl server or Clarifai's cloud.",
     )
     .version(version, '--version', 'Show the version and exit.')
-    .helpOption('--help', 'Show this message and exit.')
+    .helpOption('-h, --help', HELP)
+    .helpCommand(false)
     .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (see --help)\n`) })
     .addHelpText(
       'after',
       '\nWith no login, commands run on the embedded engine (data in $SIBYL_HOME, else $XDG_DATA_HOME/sibyl).\n' +
-        'After `clarifai login --config login.yaml` they go to that server; `clarifai logout` returns to the embedded engine.',
+        'After `clarifai login --config login.yaml` they go to that server; `clarifai logout` returns to the embedded engine.\n' +
+        '\nExamples:\n' +
+        `  clarifai model predict ${MODEL} photo.jpg\n` +
+        `  clarifai model predict ${MODEL} --file_path photos/ -o jsonl --output_file out.jsonl\n` +
+        '  clarifai help model predict',
     );
 
-  program
-    .command('login')
-    .description(
-      "Log in to a Clarifai v2 API (Clarifai's cloud or a Sibyl server) and save it as the current context.",
-    )
+  sub(program, 'help', 'Show the help of a command, e.g. `clarifai help model predict`.', [
+    'clarifai help model predict',
+    'clarifai help config',
+  ])
+    .argument('[command...]', 'the command, as typed after `clarifai`')
+    .action(async (words: string[]) => (await import('./commands/help.js')).run(program, words));
+
+  registerLogin(program, env);
+  registerModel(program, env);
+  registerInput(program, env);
+  registerConfig(program, env);
+
+  sub(program, 'serve', 'Run the self-hosted v2 API server (REST JSON, PAT auth) on this machine.', [
+    'clarifai serve --port 8080',
+    'clarifai serve --port 8080 --data-dir ./sibyl-data --models ./model-repository',
+  ])
+    .option('--host <HOST>', 'Address to listen on', '127.0.0.1')
+    .option('--port <PORT>', 'Port to listen on (0 picks a free one)', '8080')
+    .option('--data-dir <PATH>', 'Data directory (default: $SIBYL_HOME, else $XDG_DATA_HOME/sibyl)')
+    .option('--allow-private-urls', 'Let URL inputs reach loopback, private and link-local addresses')
+    .option('--quiet', 'Do not print a line per request')
+    .option('--models <DIR>', 'Also serve every model folder under DIR (each with a config.yaml), in place')
+    .option('--workers <N>', 'Worker threads that run models (default: one per core)')
+    .option('--idle-unload <SECONDS>', 'Unload a model unused this long (0: never)', '300')
+    .option('--memory-budget <MIB>', 'Keep loaded models within about this many MiB (default: half the RAM)')
+    .option('--max-upload <MIB>', 'Largest model upload, all files together', '8192')
+    .action(async (opts) => (await import('./commands/serve.js')).run(opts, env));
+
+  return program;
+}
+
+function registerLogin(program: Command, env: Env): void {
+  sub(
+    program,
+    'login',
+    "Log in to a Clarifai v2 API (Clarifai's cloud or a Sibyl server) and save it as the current context.",
+    [
+      'clarifai login --config login.yaml',
+      'clarifai login --config ~/.local/share/sibyl/bootstrap.yaml --context local',
+    ],
+  )
     .option('--config <PATH>', 'Login YAML with user_id, pat and base_url (or env: prod|staging|dev).')
     .addOption(
       new Option('--env <ENV>', 'Clarifai environment when the file has no base_url.').choices([
@@ -41,31 +102,59 @@ export function buildProgram(env: Env, version: string): Command {
       ]),
     )
     .option('--context <NAME>', 'Name of the context to save.', undefined)
-    .helpOption('--help', 'Show this message and exit.')
     .action(async (opts) => (await import('./commands/login.js')).run(opts, env));
 
-  program
-    .command('logout')
-    .description('Forget the current login; commands return to the embedded engine.')
+  sub(program, 'logout', 'Forget a login (the current context by default) and say where commands go now.', [
+    'clarifai logout',
+    'clarifai logout --context staging',
+    'clarifai logout --all',
+  ])
     .option('--context <NAME>', 'Remove this context instead of the current one.')
-    .helpOption('--help', 'Show this message and exit.')
+    .option('--all', 'Remove every saved context.')
+    .option('--delete', "Accepted for Clarifai's CLI: Sibyl always removes the context.")
     .action(async (opts) => (await import('./commands/logout.js')).run(opts, env));
 
-  const model = program
-    .command('model')
-    .description('Predict with and list models.')
-    .helpOption('--help', 'Show this message and exit.');
-  model
-    .command('predict')
+  sub(program, 'whoami', 'Show the user commands act as, and where they go (asks the server).', [
+    'clarifai whoami',
+    'clarifai whoami -o json',
+  ])
+    .option('-o, --output <FORMAT>', 'wide (default) or json')
+    .action(async (opts) => (await import('./commands/whoami.js')).run(opts, env));
+}
+
+function registerModel(program: Command, env: Env): void {
+  const model = sub(program, 'model', 'Predict with, look up, list and upload models.', [
+    `clarifai model predict ${MODEL} photo.jpg`,
+    `clarifai model get ${MODEL}`,
+    'clarifai model list',
+  ]);
+
+  sub(model, 'predict', 'Predict using the given model', [
+    `clarifai model predict --model_url ${MODEL_URL} --file_path photo.jpg`,
+    `clarifai model predict ${MODEL} photo.jpg`,
+    'echo "Bonjour tout le monde" | clarifai model predict clarifai/main/models/language-identification',
+    `clarifai model predict ${MODEL} --file_path photos/ -o jsonl --output_file out.jsonl --resume`,
+    `clarifai model predict ${MODEL} 'photos/**/*.jpg' --annotate annotated/`,
+    `clarifai model predict ${MODEL} --input_list inputs.csv -o jsonl`,
+    `clarifai model predict --config predict.yaml`,
+  ])
+    .usage('[OPTIONS] [MODEL] [INPUT...]')
+    .argument(
+      '[MODEL_AND_INPUTS...]',
+      'MODEL as user_id/app_id/models/model_id or a model URL, then inputs: files, folders, globs, URLs, "-" for stdin, or text',
+    )
     .configureHelp({ optionTerm: (opt) => (ALIAS_TERMS[opt.long ?? ''] ?? '') + opt.flags })
-    .description('Predict using the given model')
     .option('--config <PATH>', 'Path to the model predict config file.')
     .option('--model_id <TEXT>', 'Model ID of the model used to predict.')
     .option('--user_id <TEXT>', 'User ID of the model used to predict.')
     .option('--app_id <TEXT>', 'App ID of the model used to predict.')
     .option('--model_url <TEXT>', 'Model URL of the model used to predict.')
-    .option('--file_path <TEXT>', 'File path of file for the model to predict')
-    .option('--url <TEXT>', 'URL to the file for the model to predict')
+    .option(
+      '--file_path <TEXT>',
+      'File path of file for the model to predict; a folder or glob for many, "-" for stdin (repeatable)',
+      collect,
+    )
+    .option('--url <TEXT>', 'URL to the file for the model to predict (repeatable)', collect)
     .option('--bytes <TEXT>', 'Bytes to the file for the model to predict (sent literally)')
     .option('--input_id <TEXT>', 'Existing input id in the app for the model to predict')
     .option('--input_type <TEXT>', "Type of input: text, image, video or audio (default: the model's)")
@@ -77,66 +166,142 @@ export function buildProgram(env: Env, version: string): Command {
       '--output_config <TEXT>',
       'Output config to override (JSON: max_concepts, min_value, select_concepts)',
     )
-    .option('-o, --output <FORMAT>', 'text (default) or json (the full v2 response)')
-    .helpOption('--help', 'Show this message and exit.')
-    .action(async (opts) => (await import('./commands/model/predict.js')).run(opts, env));
+    .option(
+      '--input_list <FILE>',
+      'CSV (a header with file_path, url or text, and optionally input_id) or JSONL ({"file_path"|"url"|"text", "input_id"?} or v2 inputs), one input a row',
+    )
+    .option(
+      '-o, --output <FORMAT>',
+      'text (default), json (the v2 response, outputs in input order) or jsonl (one line per input, as each finishes)',
+    )
+    .option('--output_file <PATH>', 'Write the results here instead of stdout (jsonl when it ends in .jsonl)')
+    .option(
+      '--resume',
+      'Skip inputs that --output_file (JSONL) already holds a successful line for, and append',
+    )
+    .option(
+      '--annotate <DIR>',
+      'Write each image with its regions (or top concepts) drawn and labelled into DIR',
+    )
+    .option('--concurrency <N>', 'Requests in flight at once when there are many inputs', '4')
+    .option(
+      '--batch_size <N>',
+      'Inputs per request, at most 128 (default: up to 128, smaller for short runs)',
+    )
+    .action(async (words: string[], opts) =>
+      (await import('./commands/model/predict.js')).run(words, opts, env),
+    );
 
-  model
-    .command('upload')
+  sub(model, 'get', 'Show a model: its type, input, latest version, params and concepts.', [
+    `clarifai model get ${MODEL}`,
+    `clarifai model get --model_url ${MODEL_URL} -o json`,
+  ])
+    .argument('[model]', 'user_id/app_id/models/model_id or a model URL')
+    .option('--model_url <TEXT>', 'Model URL')
+    .option('--model_id <TEXT>', 'Model ID (with --user_id and --app_id)')
+    .option('--user_id <TEXT>', 'User ID of the model')
+    .option('--app_id <TEXT>', 'App ID of the model')
+    .option('-o, --output <FORMAT>', 'text (default) or json (the v2 response)')
+    .action(async (name: string | undefined, opts) =>
+      (await import('./commands/model/get.js')).run(name, opts, env),
+    );
+
+  sub(
+    model,
+    'upload',
+    'Upload a model folder as a new version of the model its config.yaml names (created if needed), ' +
+      'to the embedded engine or the server you are logged in to. The folder is checked completely first.',
+    [
+      'clarifai model upload ./colour-classifier',
+      'clarifai model predict --model_url https://clarifai.com/me/demo/models/colours --file_path red.png',
+    ],
+  )
     .argument('<dir>', 'model folder: config.yaml (model and runtime blocks), weights, labels.txt')
-    .description(
-      'Upload a model folder as a new version of the model its config.yaml names (created if needed), ' +
-        'to the embedded engine or the server you are logged in to. The folder is checked completely first.',
-    )
     .option('-o, --output <FORMAT>', 'text (default) or json (the new model and version)')
-    .helpOption('--help', 'Show this message and exit.')
-    .addHelpText(
-      'after',
-      '\nExample:\n  clarifai model upload ./colour-classifier\n' +
-        '  clarifai model predict --model_url https://clarifai.com/me/demo/models/colours --file_path red.png',
-    )
     .action(async (dir: string, opts) => (await import('./commands/model/upload.js')).run(dir, opts, env));
 
-  model
-    .command('list')
-    .description('List the models you can use (public ones and your own).')
+  sub(model, 'list', 'List the models you can use (public ones and your own).', [
+    'clarifai model list',
+    'clarifai model list --user_id clarifai --app_id main -o json',
+  ])
     .option('--user_id <TEXT>', 'Only models of this user (with --app_id).')
     .option('--app_id <TEXT>', 'Only models of this app (with --user_id).')
     .option('-o, --output <FORMAT>', 'text (default) or json')
-    .helpOption('--help', 'Show this message and exit.')
     .action(async (opts) => (await import('./commands/model/list.js')).run(opts, env));
+}
 
-  const input = program
-    .command('input')
-    .description('Store inputs to predict on later with --input_id.')
-    .helpOption('--help', 'Show this message and exit.');
-  input
-    .command('upload')
-    .description('Upload one input into your own inputs and print its id.')
+function registerInput(program: Command, env: Env): void {
+  const input = sub(
+    program,
+    'input',
+    'Store inputs to predict on later with --input_id; list and delete them.',
+    [
+      'clarifai input upload --file_path dogs.jpg --input_id four-dogs',
+      'clarifai input list',
+      'clarifai input delete four-dogs',
+    ],
+  );
+  sub(input, 'upload', 'Upload one input into your own inputs and print its id.', [
+    'clarifai input upload --file_path dogs.jpg --input_id four-dogs',
+    'clarifai input upload --bytes "Bonjour" --app_id texts',
+  ])
     .option('--file_path <TEXT>', 'Local file to upload')
     .option('--url <TEXT>', 'URL of the file (fetched by the server when predicting)')
     .option('--bytes <TEXT>', 'Text to upload, taken literally')
     .option('--input_type <TEXT>', 'text, image, video or audio (default: guessed from the content)')
     .option('--input_id <TEXT>', 'Id to give the input (default: a random id)')
     .option('--app_id <TEXT>', 'Your app to store it in', 'default')
-    .helpOption('--help', 'Show this message and exit.')
     .action(async (opts) => (await import('./commands/input/upload.js')).run(opts, env));
+  sub(input, 'list', 'List your stored inputs (in every app, or one).', [
+    'clarifai input list',
+    'clarifai input list --app_id default -o json',
+  ])
+    .option('--app_id <TEXT>', 'Only this app')
+    .option('-o, --output <FORMAT>', 'text (default) or json')
+    .action(async (opts) => (await import('./commands/input/list.js')).run(opts, env));
+  sub(input, 'delete', 'Delete stored inputs by id (found in whichever of your apps holds them).', [
+    'clarifai input delete four-dogs',
+    'clarifai input delete a b c --app_id default',
+  ])
+    .argument('<input_id...>', 'ids of the inputs to delete')
+    .option('--app_id <TEXT>', 'The app that holds them (default: looked up)')
+    .action(async (ids: string[], opts) => (await import('./commands/input/delete.js')).run(ids, opts, env));
+}
 
-  program
-    .command('serve')
-    .description('Run the self-hosted v2 API server (REST JSON, PAT auth) on this machine.')
-    .option('--host <HOST>', 'Address to listen on', '127.0.0.1')
-    .option('--port <PORT>', 'Port to listen on (0 picks a free one)', '8080')
-    .option('--data-dir <PATH>', 'Data directory (default: $SIBYL_HOME, else $XDG_DATA_HOME/sibyl)')
-    .option('--allow-private-urls', 'Let URL inputs reach loopback, private and link-local addresses')
-    .option('--quiet', 'Do not print a line per request')
-    .option('--models <DIR>', 'Also serve every model folder under DIR (each with a config.yaml), in place')
-    .option('--workers <N>', 'Worker threads that run models (default: one per core)')
-    .option('--idle-unload <SECONDS>', 'Unload a model unused this long (0: never)', '300')
-    .option('--memory-budget <MIB>', 'Keep loaded models within about this many MiB (default: half the RAM)')
-    .option('--max-upload <MIB>', 'Largest model upload, all files together', '8192')
-    .helpOption('--help', 'Show this message and exit.')
-    .action(async (opts) => (await import('./commands/serve.js')).run(opts, env));
-
-  return program;
+function registerConfig(program: Command, env: Env): void {
+  const config = sub(program, 'config', 'Manage saved logins (contexts) in the Clarifai config file.', [
+    'clarifai config get-contexts',
+    'clarifai config use-context local',
+    'clarifai config current-context',
+  ]);
+  const cmd = (name: string, aliases: string[], description: string, examples: string[]) =>
+    sub(config, name, description, examples).aliases(aliases);
+  cmd(
+    'get-contexts',
+    ['list-contexts', 'ls', 'list'],
+    'List the saved contexts; "*" marks the current one.',
+    ['clarifai config get-contexts', 'clarifai config get-contexts -o name'],
+  )
+    .option('-o, --output <FORMAT>', 'wide (default), name, json or yaml')
+    .action(async (opts) => (await import('./commands/config/get-contexts.js')).run(opts, env));
+  cmd('use-context', ['use'], 'Make a saved context the current one.', ['clarifai config use-context local'])
+    .argument('<name>', 'context name')
+    .action(async (name: string) => (await import('./commands/config/use-context.js')).run(name, env));
+  cmd(
+    'current-context',
+    ['current'],
+    'Print the current context (empty when commands use the embedded engine).',
+    ['clarifai config current-context', 'clarifai config current-context -o json'],
+  )
+    .option('-o, --output <FORMAT>', 'name (default), json or yaml')
+    .action(async (opts) => (await import('./commands/config/current-context.js')).run(opts, env));
+  cmd('delete-context', ['delete'], 'Delete a saved context.', ['clarifai config delete-context staging'])
+    .argument('<name>', 'context name')
+    .action(async (name: string) => (await import('./commands/config/delete-context.js')).run(name, env));
+  cmd('view', ['show'], 'Print the whole config file, PATs masked.', [
+    'clarifai config view',
+    'clarifai config view -o json',
+  ])
+    .option('-o, --output <FORMAT>', 'yaml (default) or json')
+    .action(async (opts) => (await import('./commands/config/view.js')).run(opts, env));
 }

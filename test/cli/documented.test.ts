@@ -117,7 +117,7 @@ describe('documented commands on the embedded engine (no login)', () => {
 
   it('text-generation and audio models from the page answer "no such model here"', async () => {
     const missing =
-      /no model .* here\. Available models: .*clarifai\/main\/general-image-recognition.*Clarifai's cloud/;
+      /no model .* here\. Available models: .*clarifai\/main\/models\/general-image-recognition.*Clarifai's cloud/;
     await expectOneLineError(
       [
         'model',

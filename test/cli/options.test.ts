@@ -36,16 +36,18 @@ describe('rewriteAliases', () => {
 });
 
 describe('planPredict', () => {
-  const usage = (f: Record<string, unknown>, pattern: RegExp) =>
+  const usage = (f: Record<string, unknown>, wordsOrPattern: string[] | RegExp, maybe?: RegExp) => {
+    const [words, pattern] = Array.isArray(wordsOrPattern) ? [wordsOrPattern, maybe!] : [[], wordsOrPattern];
     assert.throws(
-      () => planPredict(f),
+      () => planPredict(f, words),
       (e: unknown) => (e instanceof CliUsageError || e instanceof UsageError) && pattern.test(e.message),
     );
+  };
 
   it('takes a model URL and literal bytes', () => {
     const plan = planPredict({ model_url: URL_, bytes: 'a\\nb', input_type: 'text' });
     assert.deepEqual(plan.ref, { userId: 'clarifai', appId: 'main', modelId: 'general-image-recognition' });
-    assert.deepEqual(plan.source, { kind: 'bytes', value: 'a\\nb' });
+    assert.deepEqual(plan.sources, [{ kind: 'bytes', value: 'a\\nb' }]);
     assert.deepEqual(plan.params, {});
     assert.deepEqual(plan.outputConfig, {});
   });
@@ -57,9 +59,24 @@ describe('planPredict', () => {
     usage({ model_url: 'https://clarifai.com/oops', bytes: 'x' }, /invalid model URL/);
   });
 
-  it('needs exactly one input source', () => {
-    usage({ model_url: URL_ }, /exactly one input.*none/);
+  it('takes --bytes or --input_id alone, files and URLs many times, the model first among positional words', () => {
+    assert.deepEqual(planPredict({ model_url: URL_ }).sources, []);
     usage({ model_url: URL_, bytes: 'x', url: 'http://h/x' }, /--url and --bytes/);
+    const many = planPredict({ model_url: URL_, file_path: ['a.jpg', 'b.jpg'], url: ['http://h/c.jpg'] });
+    assert.deepEqual(
+      many.sources.map((s) => s.value),
+      ['a.jpg', 'b.jpg', 'http://h/c.jpg'],
+    );
+    const positional = planPredict({}, ['clarifai/main/models/general-image-recognition', 'a.jpg', '-']);
+    assert.deepEqual(positional.ref, {
+      userId: 'clarifai',
+      appId: 'main',
+      modelId: 'general-image-recognition',
+    });
+    assert.deepEqual(positional.words, ['a.jpg', '-']);
+    assert.deepEqual(planPredict({ model_url: URL_ }, ['a.jpg']).words, ['a.jpg']);
+    usage({}, ['photo.jpg'] as never, /"photo.jpg" is not a model/);
+    usage({ model_url: URL_, bytes: 'x' }, ['a.jpg'] as never, /--bytes and --input_id cannot be combined/);
   });
 
   it('checks input type, JSON options and runner rules', () => {
@@ -92,12 +109,12 @@ describe('planPredict', () => {
     const fromFile = await readPredictConfig(file);
     const plan = planPredict(mergeFlags(fromFile, { input_type: 'image', bytes: undefined }));
     assert.equal(plan.inputType, 'image');
-    assert.deepEqual(plan.source, { kind: 'bytes', value: 'Human: hi\nAssistant:' });
+    assert.deepEqual(plan.sources, [{ kind: 'bytes', value: 'Human: hi\nAssistant:' }]);
     assert.deepEqual(plan.outputConfig, { max_concepts: 2 });
     const swapped = planPredict(
       mergeFlags(fromFile, { file_path: '/tmp/x.txt', model_id: 'm', user_id: 'u', app_id: 'a' }),
     );
-    assert.deepEqual(swapped.source, { kind: 'file_path', value: '/tmp/x.txt' });
+    assert.deepEqual(swapped.sources, [{ kind: 'file_path', value: '/tmp/x.txt' }]);
     assert.deepEqual(swapped.ref, { userId: 'u', appId: 'a', modelId: 'm' });
     writeFileSync(file, 'model_urll: x\n');
     await assert.rejects(readPredictConfig(file), /unknown key model_urll; allowed: model_id/);
@@ -132,6 +149,7 @@ describe('contexts file', () => {
       pat: 'p1',
       userId: 'u1',
       context: 'default',
+      via: `context "default" in ${path}`,
     });
     const over = await resolveConnection({ ...env, CLARIFAI_PAT: 'p2', CLARIFAI_API_BASE: 'http://x:2/' });
     assert.equal(over.kind === 'remote' && over.pat, 'p2');

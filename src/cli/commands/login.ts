@@ -1,10 +1,10 @@
 import { defaultConfigFile } from '../../core/paths.js';
 import { normaliseBase } from '../../sdk/auth.js';
 import { V2Client } from '../../sdk/client.js';
-import { ApiError } from '../../sdk/errors.js';
+import { ApiError, ConnectionError } from '../../sdk/errors.js';
 import { HttpTransport } from '../../sdk/transport.js';
-import { ENV_BASES, saveContext } from '../config.js';
-import { CliUsageError } from '../errors.js';
+import { checkBase, ENV_BASES, saveContext } from '../config.js';
+import { AnsweredError, CliUsageError } from '../errors.js';
 import { readYamlMapping } from '../yaml-file.js';
 
 export interface LoginOptions {
@@ -62,6 +62,16 @@ export async function run(opts: LoginOptions, env: Env): Promise<void> {
         details: `${base} refused the PAT (${err.details ?? err.description})`,
       });
     }
+    if (err instanceof ConnectionError && err.description.startsWith('cannot reach')) {
+      const local = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]?/.test(base);
+      throw new AnsweredError(
+        err,
+        base,
+        local
+          ? 'is `clarifai serve` running there? start it first (it writes the login file when it is ready)'
+          : 'check the network and base_url',
+      );
+    }
     throw err;
   }
   if (wantedUser && wantedUser !== userId) {
@@ -86,10 +96,16 @@ function resolveBase(opts: LoginOptions, fromFile: (key: string) => string | und
   if (envName !== undefined && !ENV_BASES[envName]) {
     throw new CliUsageError(`env must be one of ${Object.keys(ENV_BASES).join(', ')}; got "${envName}"`);
   }
-  const fileBase = fromFile('base_url');
+  const given = fromFile('base_url');
+  const fileBase = given === undefined ? undefined : checkBase(given, `base_url in ${opts.config}`);
   if (opts.env !== undefined) {
     if (fileBase) throw new CliUsageError(`give either --env or base_url in ${opts.config}, not both`);
     return ENV_BASES[opts.env]!;
   }
-  return fileBase ?? (envName ? ENV_BASES[envName] : undefined) ?? env.CLARIFAI_API_BASE ?? ENV_BASES.prod!;
+  return (
+    fileBase ??
+    (envName ? ENV_BASES[envName] : undefined) ??
+    (env.CLARIFAI_API_BASE ? checkBase(env.CLARIFAI_API_BASE, 'CLARIFAI_API_BASE') : undefined) ??
+    ENV_BASES.prod!
+  );
 }

@@ -1,4 +1,4 @@
-import { defaultDataDir } from '../../core/paths.js';
+import { defaultDataDir, prepareDataDir } from '../../core/paths.js';
 import { CliUsageError } from '../errors.js';
 
 export interface ServeCommandOptions {
@@ -31,6 +31,8 @@ export async function run(
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new CliUsageError(`--port must be an integer from 0 to 65535; got "${opts.port}"`);
   const dataDir = opts.dataDir ?? defaultDataDir(env);
+  // a file or an impossible path fails here with its reason, not as a raw EEXIST from SQLite's setup
+  prepareDataDir(dataDir);
   const workers = intFlag('--workers', opts.workers, 1, 256);
   const idleSeconds = intFlag('--idle-unload', opts.idleUnload, 0, 7 * 24 * 3600);
   const budgetMib = intFlag('--memory-budget', opts.memoryBudget, 16, 16 * 1024 * 1024);

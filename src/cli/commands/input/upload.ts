@@ -1,6 +1,6 @@
 import { V2Client } from '../../../sdk/client.js';
 import { inputFromBytes, inputFromUrl } from '../../../sdk/inputs.js';
-import { openSession } from '../../connect.js';
+import { withSession } from '../../connect.js';
 import { CliUsageError } from '../../errors.js';
 import { DEFAULT_INPUT_APP, guessInputType, inputTypeOption, readLocalFile } from '../../inputs.js';
 
@@ -35,13 +35,10 @@ export async function run(
       ? inputFromUrl(opts.url, type, opts.input_id)
       : inputFromBytes(fileBytes ?? Buffer.from(opts.bytes!, 'utf8'), type, opts.input_id);
 
-  const session = await openSession(env);
-  try {
+  await withSession(env, async (session) => {
     const client = new V2Client(session.transport, session.pat);
     const userId = session.userId ?? (await client.getMe()).user.id;
     const res = await client.postInputs(userId, opts.app_id ?? DEFAULT_INPUT_APP, [input]);
     process.stdout.write(`${res.inputs[0]?.id ?? ''}\n`);
-  } finally {
-    await session.close();
-  }
+  });
 }

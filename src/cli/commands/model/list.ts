@@ -1,5 +1,5 @@
 import { V2Client } from '../../../sdk/client.js';
-import { openSession } from '../../connect.js';
+import { withSession } from '../../connect.js';
 import { CliUsageError } from '../../errors.js';
 import { table } from '../../render/table.js';
 
@@ -21,8 +21,7 @@ export async function run(
       '--user_id and --app_id go together (or give neither to list every model you can use)',
     );
   }
-  const session = await openSession(env);
-  try {
+  await withSession(env, async (session) => {
     const client = new V2Client(session.transport, session.pat);
     const filter = opts.user_id && opts.app_id ? { userId: opts.user_id, appId: opts.app_id } : {};
     const res = await client.listModels(filter);
@@ -39,9 +38,7 @@ export async function run(
     ]);
     const head = ['model_url', 'type', 'visibility', ...(loaded ? ['loaded'] : [])];
     process.stdout.write(rows.length === 0 ? 'no models\n' : `${table(head, rows)}\n`);
-  } finally {
-    await session.close();
-  }
+  });
 }
 
 /**

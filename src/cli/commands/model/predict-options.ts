@@ -5,6 +5,7 @@ import type { InferenceParams, InputType, OutputConfig } from '../../../core/wir
 import type { RunnerOptions } from '../../../sdk/model.js';
 import { CliUsageError } from '../../errors.js';
 import { inputTypeOption } from '../../inputs.js';
+import { looksLikeModelRef, parseModelRef } from '../../model-ref.js';
 import { readYamlMapping } from '../../yaml-file.js';
 
 /** The options of `clarifai model predict`, by their documented names. */
@@ -23,6 +24,7 @@ export const PREDICT_KEYS = [
   'deployment_id',
   'inference_params',
   'output_config',
+  'input_list',
 ] as const;
 
 export type PredictKey = (typeof PREDICT_KEYS)[number];
@@ -36,7 +38,11 @@ export type InputSourceOption =
 
 export interface PredictPlan {
   ref: ModelRef;
-  source: InputSourceOption;
+  /** From the flags, in order; positional inputs come in `words`. */
+  sources: InputSourceOption[];
+  /** Positional inputs (after the model, when the model was the first word). */
+  words: string[];
+  inputList?: string;
   inputType?: InputType;
   params: InferenceParams;
   outputConfig: OutputConfig;
@@ -55,7 +61,7 @@ export async function readPredictConfig(path: string): Promise<PredictFlags> {
 /** Options that answer one question together: a flag for one of them replaces all of them from the YAML. */
 const GROUPS: readonly (readonly PredictKey[])[] = [
   ['model_url', 'model_id', 'user_id', 'app_id'],
-  ['file_path', 'url', 'bytes', 'input_id'],
+  ['file_path', 'url', 'bytes', 'input_id', 'input_list'],
   ['compute_cluster_id', 'nodepool_id', 'deployment_id'],
 ];
 
@@ -71,8 +77,12 @@ export function mergeFlags(fromFile: PredictFlags, fromCli: PredictFlags): Predi
   return out as PredictFlags;
 }
 
-/** Applies the documented rules and returns what to send, or throws one clear usage error. */
-export function planPredict(f: PredictFlags): PredictPlan {
+/**
+ * Applies the documented rules and returns what to send, or throws one clear usage error. `words`
+ * are the positional arguments: the model first (as Clarifai's current CLI takes it) unless a flag
+ * names it, then inputs.
+ */
+export function planPredict(f: PredictFlags, words: readonly string[] = []): PredictPlan {
   const str = (k: PredictKey): string | undefined => {
     const v = f[k];
     if (v === undefined || v === null) return undefined;
@@ -80,9 +90,34 @@ export function planPredict(f: PredictFlags): PredictPlan {
       throw new CliUsageError(`--${k} must be text, not a ${Array.isArray(v) ? 'list' : 'mapping'}`);
     return String(v);
   };
+  const list = (k: 'file_path' | 'url'): string[] => {
+    const v = f[k];
+    if (v === undefined || v === null) return [];
+    const all = Array.isArray(v) ? v : [v];
+    return all.map((x) => {
+      if (typeof x === 'object' && x !== null) throw new CliUsageError(`--${k} must be text, not a mapping`);
+      return String(x);
+    });
+  };
+  const named = ['model_url', 'model_id', 'user_id', 'app_id'].some((k) => f[k as PredictKey] !== undefined);
+  let rest = [...words];
+  let ref: ModelRef;
+  if (!named && rest.length > 0 && looksLikeModelRef(rest[0]!)) {
+    ref = parseModelRef(rest[0]!);
+    rest = rest.slice(1);
+  } else if (!named && rest.length > 0) {
+    throw new CliUsageError(
+      `"${rest[0]}" is not a model: name it first as user_id/app_id/models/model_id (or its URL), or with --model_url`,
+    );
+  } else {
+    ref = modelRef(str);
+  }
+  const inputList = str('input_list');
   return {
-    ref: modelRef(str),
-    source: inputSource(str),
+    ref,
+    sources: inputSources(str, list, rest.length > 0 || inputList !== undefined),
+    words: rest,
+    ...(inputList !== undefined ? { inputList } : {}),
     ...inputType(str('input_type')),
     params: jsonObject(
       f.inference_params,
@@ -127,17 +162,39 @@ function modelRef(str: (k: PredictKey) => string | undefined): ModelRef {
   return { userId: ids.user_id!, appId: ids.app_id!, modelId: ids.model_id! };
 }
 
-function inputSource(str: (k: PredictKey) => string | undefined): InputSourceOption {
-  const kinds = ['file_path', 'url', 'bytes', 'input_id'] as const;
-  const given = kinds.filter((k) => str(k) !== undefined);
-  if (given.length !== 1) {
-    const what = given.length === 0 ? 'none was given' : `got ${given.map((k) => `--${k}`).join(' and ')}`;
-    throw new CliUsageError(`give exactly one input: --file_path, --url, --bytes or --input_id (${what})`);
+/**
+ * The inputs the flags name. --bytes and --input_id stand alone, as in Clarifai's CLI; files and
+ * URLs may repeat and mix with positional inputs and --input_list. None at all is allowed here:
+ * the command then reads piped stdin, or says what to give.
+ */
+function inputSources(
+  str: (k: PredictKey) => string | undefined,
+  list: (k: 'file_path' | 'url') => string[],
+  others: boolean,
+): InputSourceOption[] {
+  const single = (['bytes', 'input_id'] as const).filter((k) => str(k) !== undefined);
+  const many = (['file_path', 'url'] as const).filter((k) => list(k).length > 0);
+  if (single.length > 0 && (single.length > 1 || many.length > 0 || others)) {
+    const got = [...many, ...single].map((k) => `--${k}`);
+    if (others) got.push('other inputs');
+    throw new CliUsageError(
+      `give exactly one input: --file_path, --url, --bytes or --input_id (got ${got.join(' and ')}); --bytes and --input_id cannot be combined with other inputs`,
+    );
   }
-  const kind = given[0]!;
-  const value = str(kind)!;
-  if (value === '' && kind !== 'bytes') throw new CliUsageError(`--${kind} must not be empty`);
-  return { kind, value } as InputSourceOption;
+  if (single.length === 1) {
+    const kind = single[0]!;
+    const value = str(kind)!;
+    if (value === '' && kind !== 'bytes') throw new CliUsageError(`--${kind} must not be empty`);
+    return [{ kind, value }];
+  }
+  const out: InputSourceOption[] = [];
+  for (const kind of ['file_path', 'url'] as const) {
+    for (const value of list(kind)) {
+      if (value === '') throw new CliUsageError(`--${kind} must not be empty`);
+      out.push({ kind, value });
+    }
+  }
+  return out;
 }
 
 function inputType(value: string | undefined): { inputType?: InputType } {
