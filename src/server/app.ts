@@ -5,6 +5,7 @@ import { newId } from '../core/ids.js';
 import type { Engine } from '../engine/index.js';
 import type { Store } from '../store/index.js';
 import { toErrorReply } from './errors.js';
+import { isPlaygroundPath, registerPlaygroundRoutes } from './playground/routes.js';
 import { registerRpcRoutes } from './routes/v2/rpc-routes.js';
 import { registerSibylRoutes } from './routes/v2/sibyl.js';
 import { authenticate } from './services/auth.js';
@@ -78,7 +79,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0]!.replace(/(.)\/$/, '$1'); // /health/ reaches health too
-    if (PUBLIC_PATHS.has(path)) return;
+    if (PUBLIC_PATHS.has(path) || isPlaygroundPath(path)) return;
     const header = req.headers.authorization;
     if (opts.localUserId !== undefined && header === undefined) {
       req.caller = { userId: opts.localUserId };
@@ -121,5 +122,6 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.get('/v2/healthz', health);
   registerRpcRoutes(app, ctx);
   registerSibylRoutes(app, ctx);
+  registerPlaygroundRoutes(app);
   return app;
 }
