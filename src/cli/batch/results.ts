@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, truncate } from 'node:fs/promises';
 import { SibylError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import type { MultiOutputResponse, Output, Status } from '../../core/wire.js';
@@ -55,13 +55,16 @@ export async function doneSources(path: string): Promise<Set<string>> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
     throw new CliUsageError(`cannot read --output_file ${path} to resume: ${(err as Error).message}`);
   }
+  // a line cut short by a kill is dropped, so appended lines start on a line of their own
+  const end = text.lastIndexOf('\n') + 1;
+  if (end < text.length) await truncate(path, Buffer.byteLength(text.slice(0, end)));
   const done = new Set<string>();
-  for (const raw of text.split('\n')) {
+  for (const raw of text.slice(0, end).split('\n')) {
     try {
       const line = JSON.parse(raw) as Partial<ResultLine>;
       if (typeof line.source === 'string' && line.status?.code === StatusCode.SUCCESS) done.add(line.source);
     } catch {
-      // a partial last line from an interrupted run
+      // not a results line: ignored
     }
   }
   return done;
