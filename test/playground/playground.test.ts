@@ -209,6 +209,13 @@ describe(
       assert.equal(await t.page.isHidden('#workspace'), true);
       assert.equal((await stored(t.page)).length, 0, 'a refused key is not kept');
       await shot(t.page, 'wrong-pat');
+
+      // a key that stops working (revoked, or another server) signs the tab out with the reason
+      await t.page.evaluate(`sessionStorage.setItem('sibyl.playground.pat', 'sbl_revoked')`);
+      await t.page.reload();
+      await t.page.waitForSelector('#sign-in-error:not([hidden])');
+      assert.match((await t.page.textContent('#sign-in-error')) ?? '', /refused the key/);
+      assert.equal((await stored(t.page)).length, 0);
       // the browser logs the 401 itself; it is the answer this test asked for
       t.problems.splice(0, t.problems.length, ...t.problems.filter((p) => !p.includes('401')));
       await done(t);
@@ -428,6 +435,46 @@ describe(
       assert.equal(await t.page.locator('.embedding').getAttribute('data-dimensions'), '11');
       assert.equal(await t.page.locator('.embedding svg.strip rect').count(), 11);
       await shot(t.page, 'text-embedder');
+      await done(t);
+    });
+
+    it('takes a dropped file, a pasted image, and pasted text or URL', async () => {
+      const t = await openPage();
+      await signIn(t.page);
+      await pick(t.page, 'clarifai/main/general-image-recognition');
+      // what a drop and a paste hand the page: a DataTransfer holding files or text
+      const png = readFileSync(join(work, 'red.png')).toString('base64');
+      const transfer = (name: string) => `(() => {
+      const bytes = Uint8Array.from(atob('${png}'), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], '${name}', { type: 'image/png' }));
+      return dt;
+    })()`;
+      await t.page.evaluate(
+        `document.getElementById('drop').dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: ${transfer('dropped.png')} }))`,
+      );
+      await t.page.evaluate(
+        `document.dispatchEvent(new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: ${transfer('pasted.png')} }))`,
+      );
+      assert.deepEqual(await t.page.$$eval('#file-list .file-name', (els) => els.map((e) => e.textContent)), [
+        'dropped.png',
+        'pasted.png',
+      ]);
+      await predict(t.page);
+      assert.equal(await t.page.locator('.output').count(), 2);
+
+      const pasteText = (text: string) =>
+        t.page.evaluate(`(() => {
+        const dt = new DataTransfer();
+        dt.setData('text/plain', ${JSON.stringify(text)});
+        document.dispatchEvent(new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: dt }));
+      })()`);
+      await pasteText('Bonjour tout le monde');
+      assert.equal(await t.page.getAttribute('#tab-text', 'aria-selected'), 'true');
+      assert.equal(await t.page.inputValue('#text-input'), 'Bonjour tout le monde');
+      await pasteText('https://samples.clarifai.com/dog2.jpeg');
+      assert.equal(await t.page.getAttribute('#tab-url', 'aria-selected'), 'true');
+      assert.equal(await t.page.inputValue('#url-input'), 'https://samples.clarifai.com/dog2.jpeg');
       await done(t);
     });
 
