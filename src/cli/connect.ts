@@ -89,7 +89,7 @@ function nextStep(err: ApiError | ConnectionError, conn: Connection): string | u
     const local = ['127.0.0.1', 'localhost', '[::1]', '0.0.0.0'].includes(url.hostname);
     const via = conn.via === 'CLARIFAI_PAT' ? 'CLARIFAI_API_BASE' : conn.via;
     return local
-      ? `is the server running? start it with \`clarifai serve --port ${url.port || 80}\`, or ${leave}`
+      ? `the address comes from ${via}; is the server running? start it with \`clarifai serve --port ${url.port || 80}\`, or ${leave}`
       : `check the network and the base URL (${via}), or ${leave}`;
   }
   if (err.httpStatus === 401)

@@ -16,13 +16,18 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** The candidates close enough to a typo to suggest, best first (a third of the letters may differ). */
+/**
+ * The candidates close enough to a typo to suggest (a third of the letters may differ), keeping
+ * only the nearest: one good guess reads better than a list of loose ones.
+ */
 export function closest(word: string, candidates: readonly string[], max = 3): string[] {
   const w = word.toLowerCase();
-  return candidates
+  const near = candidates
     .map((c) => ({ c, d: editDistance(w, c.toLowerCase()) }))
-    .filter(({ c, d }) => d <= Math.max(2, Math.floor(Math.max(c.length, w.length) / 3)))
-    .sort((a, b) => a.d - b.d)
+    .filter(({ c, d }) => d <= Math.max(2, Math.floor(Math.max(c.length, w.length) / 3)));
+  const best = Math.min(...near.map((n) => n.d));
+  return near
+    .filter((n) => n.d === best)
     .slice(0, max)
     .map(({ c }) => c);
 }
