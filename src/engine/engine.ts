@@ -45,6 +45,11 @@ export interface EngineOptions {
   idleUnloadMs?: number;
   /** Dynamic batching across requests per the models' settings. Default true. */
   batching?: boolean;
+  /**
+   * One extra thread for cheap models (a few ms per input) when every worker is busy, so a text
+   * request does not wait for an image batch to finish. Default true.
+   */
+  expressLane?: boolean;
 }
 
 export interface Engine {
@@ -94,6 +99,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     memoryBudgetBytes: options.memoryBudgetBytes ?? Math.floor(os.totalmem() / 2),
     idleUnloadMs: options.idleUnloadMs ?? DEFAULT_IDLE_UNLOAD_MS,
     batching: options.batching ?? true,
+    expressLane: options.expressLane ?? true,
     maxImagePixels: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
     warmUp: options.warmUp ?? true,
     onRun: (spec, inputs, t) => {

@@ -18,6 +18,11 @@ export interface SchedulerOptions extends WorkerSettings {
   idleUnloadMs: number;
   /** Off: every input runs alone, whatever the model's batching settings (for benchmarks). */
   batching: boolean;
+  /**
+   * One extra thread for cheap models (recent cost under EXPRESS_MAX_MS per input) when every
+   * worker is busy: a text request then waits microseconds, not for an image batch to finish.
+   */
+  expressLane: boolean;
   onRun?: (spec: ModelSpec, inputs: number, timings: RunTimings) => void;
   onLoad?: (spec: ModelSpec, ms: number) => void;
 }
@@ -61,6 +66,8 @@ interface Loaded {
 interface Slot {
   thread: WorkerThread;
   busy: boolean;
+  /** The express lane's thread: takes only cheap models, and only when every worker is busy. */
+  express: boolean;
   loaded: Map<string, Loaded>;
 }
 
@@ -79,7 +86,10 @@ export interface LoadedModelStatus {
 }
 
 export interface SchedulerStatus {
+  /** Worker threads running (the express lane's not counted). */
   workers: number;
+  /** Whether the express lane's thread is running. */
+  express: boolean;
   maxWorkers: number;
   loaded: LoadedModelStatus[];
   queued: { key: string; inputs: number; running: number }[];
@@ -186,7 +196,8 @@ export class Scheduler {
       }
     }
     return {
-      workers: this.slots.length,
+      workers: this.regular().length,
+      express: this.slots.some((slot) => slot.express),
       maxWorkers: this.opts.workers,
       loaded: [...loaded.values()],
       queued: [...this.queues].map(([key, q]) => ({ key, inputs: q.items.length, running: q.running })),
@@ -252,34 +263,51 @@ export class Scheduler {
     clearTimeout(this.timer);
     this.timer = undefined;
     for (;;) {
-      if (!this.hasFreeSlot()) return;
-      const control = this.control.shift();
+      const regular = this.regularFree();
+      if (!regular && !this.expressFree()) return;
+      const control = regular ? this.control.shift() : undefined;
       if (control) {
         this.runControl(this.takeSlot(control.spec)!, control);
         continue;
       }
-      const queue = this.nextQueue();
+      // with every worker busy, only a cheap model may go, to the express lane
+      const queue = this.nextQueue(regular ? undefined : (q) => this.isCheap(q));
       if (!queue) return;
       const batch = this.takeBatch(queue);
       if (batch.length === 0) continue;
-      this.runBatch(this.takeSlot(queue.spec)!, queue, batch);
+      this.runBatch(regular ? this.takeSlot(queue.spec)! : this.takeExpressSlot(queue.spec), queue, batch);
     }
   }
 
-  private hasFreeSlot(): boolean {
-    return this.slots.length < this.opts.workers || this.slots.some((slot) => !slot.busy);
+  private regular(): Slot[] {
+    return this.slots.filter((slot) => !slot.express);
+  }
+
+  private regularFree(): boolean {
+    const regular = this.regular();
+    return regular.length < this.opts.workers || regular.some((slot) => !slot.busy);
+  }
+
+  private expressFree(): boolean {
+    if (!this.opts.expressLane) return false;
+    const express = this.slots.find((slot) => slot.express);
+    return !express || !express.busy;
+  }
+
+  private isCheap(queue: ModelQueue): boolean {
+    return queue.msPerInput !== undefined && queue.msPerInput <= EXPRESS_MAX_MS;
   }
 
   /**
    * The ready queue served longest ago. A queue is ready when its batch is full or its oldest
    * input has waited max_wait_ms; otherwise a timer comes back when the first one will be.
    */
-  private nextQueue(): ModelQueue | undefined {
+  private nextQueue(eligible?: (queue: ModelQueue) => boolean): ModelQueue | undefined {
     const now = performance.now();
     let best: ModelQueue | undefined;
     let wake = Infinity;
     for (const queue of this.queues.values()) {
-      if (queue.items.length === 0) continue;
+      if (queue.items.length === 0 || (eligible && !eligible(queue))) continue;
       const { max_batch_size, max_wait_ms } = this.batching(queue.spec);
       const due = queue.items[0]!.enqueued + max_wait_ms;
       if (queue.items.length >= max_batch_size || due <= now) {
@@ -318,19 +346,34 @@ export class Scheduler {
    */
   private takeSlot(spec: ModelSpec): Slot | undefined {
     const key = versionKey(spec);
-    const idle = this.slots.filter((slot) => !slot.busy);
+    const regular = this.regular();
+    const idle = regular.filter((slot) => !slot.busy);
     const slot =
       idle.find((s) => s.loaded.has(key)) ??
-      (this.slots.length < this.opts.workers ? this.spawn() : undefined) ??
+      (regular.length < this.opts.workers ? this.spawn(false) : undefined) ??
       idle.sort((a, b) => held(a) - held(b))[0];
     if (!slot) return undefined;
+    return this.occupy(slot, key);
+  }
+
+  /** The express lane's thread, started on first use. */
+  private takeExpressSlot(spec: ModelSpec): Slot {
+    return this.occupy(this.slots.find((slot) => slot.express) ?? this.spawn(true), versionKey(spec));
+  }
+
+  private occupy(slot: Slot, key: string): Slot {
     slot.busy = true;
     if (!slot.loaded.has(key)) this.makeRoom(slot, key);
     return slot;
   }
 
-  private spawn(): Slot {
-    const slot: Slot = { thread: undefined as unknown as WorkerThread, busy: false, loaded: new Map() };
+  private spawn(express: boolean): Slot {
+    const slot: Slot = {
+      thread: undefined as unknown as WorkerThread,
+      busy: false,
+      express,
+      loaded: new Map(),
+    };
     const settings: WorkerSettings = { maxImagePixels: this.opts.maxImagePixels, warmUp: this.opts.warmUp };
     slot.thread = new WorkerThread(this.nextThreadId++, settings, () => this.replace(slot));
     this.slots.push(slot);
@@ -456,6 +499,9 @@ export class Scheduler {
     this.pump();
   }
 }
+
+/** A model whose inputs recently took at most this long each may use the express lane. */
+export const EXPRESS_MAX_MS = 10;
 
 function held(slot: Slot): number {
   let sum = 0;

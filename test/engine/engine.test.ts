@@ -53,7 +53,7 @@ describe('engine', () => {
   });
 
   it('runs models in worker threads, loading each once per worker under concurrent predicts', async () => {
-    await withEngine({ workers: 1 }, async (engine) => {
+    await withEngine({ workers: 1, expressLane: false }, async (engine) => {
       const results = await Promise.all([
         engine.predict(TEXT, [text('The weather is lovely today and we are going out.')]),
         engine.predict(TEXT, [text('Il fait très beau aujourd’hui et nous sortons.')]),
@@ -154,7 +154,7 @@ describe('engine', () => {
   });
 
   it('serves a cheap model next instead of after the queue of an expensive one', async () => {
-    await withEngine({ workers: 1 }, async (engine) => {
+    await withEngine({ workers: 1, expressLane: false }, async (engine) => {
       await Promise.all([
         engine.predict(IMAGE, [dogs]),
         engine.predict(TEXT, [text('warm up the text model')]),
@@ -171,6 +171,25 @@ describe('engine', () => {
         finished.indexOf('text') <= 1,
         `text finished after ${finished.indexOf('text')} images: ${finished.join(', ')}`,
       );
+      assert.equal(engine.status().express, false);
+    });
+  });
+
+  it('runs a cheap model on the express lane while every worker is busy with an expensive one', async () => {
+    await withEngine({ workers: 1 }, async (engine) => {
+      await engine.predict(IMAGE, [dogs]);
+      await engine.predict(TEXT, [text('warm up the text model')]); // its cost is now known: cheap
+      const finished: string[] = [];
+      const images = Array.from({ length: 3 }, (_, i) =>
+        engine.predict(IMAGE, [dogs]).then(() => finished.push(`image ${i}`)),
+      );
+      const lang = engine
+        .predict(TEXT, [text('Where is the railway station, please?')])
+        .then((r) => finished.push(`text ${r[0]!.concepts![0]!.name}`));
+      await Promise.all([...images, lang]);
+      assert.equal(finished[0], 'text en', finished.join(', '));
+      assert.equal(engine.status().workers, 1);
+      assert.equal(engine.status().express, true);
     });
   });
 
