@@ -8,6 +8,8 @@ export interface EmbeddedOptions {
   warmUp?: boolean;
   /** Where unexpected server-side errors go; silent by default, since the caller gets them as errors. */
   logError?: (err: unknown, reqId: string) => void;
+  /** A built-in model about to be used: it starts loading while the rest opens. */
+  preload?: { userId: string; appId: string; modelId: string };
 }
 
 /**
@@ -34,6 +36,7 @@ export class EmbeddedTransport implements Transport {
       // a CLI run predicts once: a warm-up run would double the network's work
       warmUp: opts.warmUp ?? false,
       logError: opts.logError ?? (() => undefined),
+      ...(opts.preload ? { preload: opts.preload } : {}),
     });
     return new EmbeddedTransport(opts.dataDir, server);
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createEngine } from '../engine/index.js';
+import { createEngine, findBuiltInModel } from '../engine/index.js';
 import type { Engine, EngineOptions } from '../engine/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -23,11 +23,15 @@ export interface OpenServerAppOptions {
   onTiming?: EngineOptions['onTiming'];
   /** Worker threads, queue bound, memory budget, idle unload, batching: see EngineOptions. */
   engine?: Omit<EngineOptions, 'onTiming' | 'warmUp'>;
+  /** A model the caller is about to use: start loading it at once (the embedded CLI's predict). */
+  preload?: { userId: string; appId: string; modelId: string };
   /** Serve every model folder under this directory too (`serve --models`). */
   modelsDir?: string;
   /** Overrides of the service limits (largest model upload...). */
   service?: Partial<ServiceOptions>;
   logError?: AppOptions['logError'];
+  /** Browser origins allowed by CORS, and whether gRPC-web is served (see AppOptions). */
+  http?: Pick<AppOptions, 'corsOrigins' | 'grpcWeb'>;
 }
 
 export interface ServerApp {
@@ -46,19 +50,24 @@ export interface ServerApp {
  * directory, write the built-in models into it, make sure the admin user exists, build the app.
  */
 export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerApp> {
-  const store = await openStore({ dataDir: opts.dataDir });
   const engine = createEngine({
     ...opts.engine,
     warmUp: opts.warmUp,
     ...(opts.onTiming ? { onTiming: opts.onTiming } : {}),
   });
+  // A built-in model about to be used starts loading in its worker now, while this thread
+  // opens the database and builds the app (a one-shot CLI predict waits for both otherwise).
+  const builtin = opts.preload && findBuiltInModel(opts.preload.userId, opts.preload.appId, opts.preload.modelId);
+  if (builtin) engine.load(builtin).catch(() => undefined); // the request itself reports failures
+  let store: Store | undefined;
   let app: FastifyInstance | undefined;
   const close = async () => {
     await app?.close();
     await engine.close();
-    await store.close();
+    await store?.close();
   };
   try {
+    store = await openStore({ dataDir: opts.dataDir });
     await syncBuiltinModels(store, engine);
     // before model folders, which may name the admin as their owner (and would create it plain)
     const adminUserId = await ensureAdminUser(store);
@@ -72,6 +81,7 @@ export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerA
       ...(opts.actAsAdmin ? { localUserId: adminUserId } : {}),
       ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
       ...(opts.logError ? { logError: opts.logError } : {}),
+      ...opts.http,
     });
     await app.ready();
     return { app, store, engine, adminUserId, folders, close };
