@@ -2,11 +2,14 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { PredictionError, SibylError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { StatusCode } from '../core/status.js';
 import type { Engine } from '../engine/index.js';
 import type { Store } from '../store/index.js';
+import { registerCors } from './cors.js';
 import { toErrorReply } from './errors.js';
 import { isPlaygroundPath, registerPlaygroundRoutes } from './playground/routes.js';
-import { registerRpcRoutes } from './routes/v2/rpc-routes.js';
+import { isGrpcWebPath, registerGrpcWebRoutes } from './routes/grpc-web.js';
+import { registerRpcRoutes, unservedRpcFor } from './routes/v2/rpc-routes.js';
 import { registerSibylRoutes } from './routes/v2/sibyl.js';
 import { authenticate } from './services/auth.js';
 import type { ServiceContext, ServiceOptions } from './services/context.js';
@@ -29,6 +32,10 @@ export interface AppOptions {
   logRequest?: (line: string) => void;
   /** Where unexpected errors are reported; defaults to stderr. */
   logError?: (err: unknown, reqId: string) => void;
+  /** Browser origins allowed by CORS (`*` for any); none by default. See cors.ts. */
+  corsOrigins?: readonly string[];
+  /** gRPC-web at `/clarifai.api.V2/<Method>` (on by default). */
+  grpcWeb?: boolean;
 }
 
 /**
@@ -76,10 +83,13 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
   contexts.set(app, ctx);
   const logError = opts.logError ?? ((err, reqId) => console.error(`[${reqId}]`, err));
+  const grpcWeb = opts.grpcWeb !== false;
 
+  registerCors(app, opts.corsOrigins ?? []); // first: a preflight is answered before auth
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0]!.replace(/(.)\/$/, '$1'); // /health/ reaches health too
     if (PUBLIC_PATHS.has(path) || isPlaygroundPath(path)) return;
+    if (grpcWeb && isGrpcWebPath(path)) return; // gRPC-web answers a bad key in its own message
     const header = req.headers.authorization;
     if (opts.localUserId !== undefined && header === undefined) {
       req.caller = { userId: opts.localUserId };
@@ -91,6 +101,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const logRequest = opts.logRequest;
   if (logRequest) {
     app.addHook('onResponse', async (req, reply) => {
+      // gRPC-web calls log their RPC line with its v2 code themselves
+      if (req.routeOptions.config.rpcLogged && reply.getHeader('grpc-status') === undefined) return;
       const ms = reply.elapsedTime.toFixed(1);
       logRequest(
         `${new Date().toISOString()} ${req.method} ${req.url.split('?')[0]} ${reply.statusCode} ${ms}ms req_id=${req.id}`,
@@ -107,6 +119,14 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     void reply.code(out.httpStatus).send({ status: out.status });
   });
   app.setNotFoundHandler((req, reply) => {
+    const unserved = unservedRpcFor(req.method, req.url.split('?')[0]!);
+    if (unserved) {
+      throw new SibylError(
+        StatusCode.NOT_IMPLEMENTED,
+        'Not implemented',
+        `this Sibyl server does not implement ${unserved.rpc} (${req.method} ${unserved.path})`,
+      );
+    }
     void reply.code(404).send({
       status: {
         code: 11102,
@@ -121,6 +141,13 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.get('/health', health);
   app.get('/v2/healthz', health);
   registerRpcRoutes(app, ctx);
+  if (grpcWeb) {
+    registerGrpcWebRoutes(app, ctx, {
+      ...(opts.localUserId !== undefined ? { localUserId: opts.localUserId } : {}),
+      ...(logRequest ? { logRequest } : {}),
+      logError,
+    });
+  }
   registerSibylRoutes(app, ctx);
   registerPlaygroundRoutes(app);
   return app;

@@ -97,6 +97,8 @@ function httpStatusFor(err: SibylError): number {
       return 503;
     case StatusCode.INPUT_CONNECTION_FAILED:
       return 502;
+    case StatusCode.NOT_IMPLEMENTED:
+      return 501;
     case StatusCode.MODEL_PREDICTION_FAILED:
     case StatusCode.INTERNAL_ERROR:
       return 500;

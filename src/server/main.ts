@@ -29,6 +29,8 @@ export interface ServeOptions {
   grpcPort?: number;
   /** PEM certificate and key files: every port then speaks TLS (https, and gRPC with SSL credentials). */
   tls?: { certFile: string; keyFile: string };
+  /** Browser origins allowed by CORS (`*` for any); none by default. */
+  corsOrigins?: string[];
 }
 
 export interface RunningServer {
@@ -51,6 +53,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     ...(opts.engine ? { engine: opts.engine } : {}),
     ...(opts.modelsDir !== undefined ? { modelsDir: opts.modelsDir } : {}),
     ...(opts.maxUploadBytes !== undefined ? { service: { maxUploadBytes: opts.maxUploadBytes } } : {}),
+    // gRPC-web goes with gRPC: `grpc: false` leaves the port to REST alone
+    http: { grpcWeb: opts.grpc !== false, ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) },
   });
   const listeners: Server[] = [];
   const sockets = new Set<Socket>();

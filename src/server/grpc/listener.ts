@@ -9,9 +9,12 @@ import tls from 'node:tls';
  *
  * - Plaintext: a connection that opens with the HTTP/2 client preface (`PRI * HTTP/2.0...`) goes
  *   to gRPC; anything else to the HTTP/1.1 app (REST, gRPC-web, health).
- * - TLS (when given a certificate and key): the handshake offers ALPN `h2` and `http/1.1`; an `h2`
- *   connection goes to gRPC, the rest to the HTTP/1.1 app. A plaintext connection to a TLS port is
- *   still answered (plaintext), so a client that forgot `https` gets a real error, not a hang.
+ * - TLS (when given a certificate and key): ALPN picks. A client that offers `http/1.1` can speak
+ *   it, so it gets HTTP/1.1 and the app (browsers, curl, REST SDKs: they offer `h2` and
+ *   `http/1.1`, and a browser given `h2` would reach gRPC with its page or gRPC-web request); a
+ *   client that offers `h2` alone is a gRPC client (grpc-js, grpc-core's `grpc-exp`/`h2`, Go,
+ *   Java) and gets gRPC. A plaintext connection to a TLS port is still answered (plaintext), so a
+ *   client that forgot `https` gets a real error, not a hang.
  */
 
 export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -52,7 +55,7 @@ export function createSniffingListener(opts: SniffingListenerOptions): net.Serve
   const timeoutMs = opts.firstBytesTimeoutMs ?? 30_000;
 
   const toHttp1 = (socket: Duplex) => opts.http.emit('connection', socket);
-  const toHttp2 = (socket: Duplex) => (opts.http2 ? opts.http2(socket) : toHttp1(socket));
+  const http2 = opts.http2;
 
   const server = net.createServer({ pauseOnConnect: false }, (socket) => {
     let seen: Buffer = Buffer.alloc(0);
@@ -69,13 +72,14 @@ export function createSniffingListener(opts: SniffingListenerOptions): net.Serve
       socket.off('error', onError);
       socket.pause();
       if (route === 'tls') {
-        startTls(replay(socket, seen), secureContext!, toHttp1, toHttp2);
+        startTls(replay(socket, seen), secureContext!, toHttp1, http2);
         return;
       }
       socket.unshift(seen);
-      if (route === 'h2') {
-        toHttp2(socket); // an HTTP/2 session reads what is buffered on the socket first
+      if (route === 'h2' && http2) {
+        http2(socket); // an HTTP/2 session reads what is buffered on the socket first
       } else {
+        // without gRPC, the HTTP/1 parser answers a preface with 400
         toHttp1(socket);
         socket.resume(); // the HTTP/1 parser listens for 'data': the paused stream must flow again
       }
@@ -89,18 +93,20 @@ function startTls(
   raw: Duplex,
   secureContext: tls.SecureContext,
   toHttp1: (s: Duplex) => void,
-  toHttp2: (s: Duplex) => void,
+  toHttp2: ((s: Duplex) => void) | undefined,
 ): void {
   const socket = new tls.TLSSocket(raw as net.Socket, {
     isServer: true,
     secureContext,
-    ALPNProtocols: ['h2', 'http/1.1'],
+    // without gRPC, a client that speaks h2 alone is refused in the handshake (no_application_protocol)
+    ALPNCallback: ({ protocols }) =>
+      protocols.includes('http/1.1') ? 'http/1.1' : toHttp2 && protocols.includes('h2') ? 'h2' : undefined,
   });
   socket.on('error', () => socket.destroy());
   socket.once('secure', () => {
     // Node's HTTP/2 session over a stream without a native handle fails on data already buffered
     // in it, so it gets a wrapper that reads nothing until the session asks
-    if (socket.alpnProtocol === 'h2') toHttp2(replay(socket, Buffer.alloc(0)));
+    if (socket.alpnProtocol === 'h2' && toHttp2) toHttp2(replay(socket, Buffer.alloc(0)));
     else toHttp1(socket);
   });
 }

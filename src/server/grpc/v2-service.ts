@@ -1,16 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import type { Duplex } from 'node:stream';
-import { PredictionError, SibylError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { StatusCode } from '../../core/status.js';
-import { toErrorReply } from '../errors.js';
 import type { Canonical } from '../proto/json.js';
 import { fromMessage, toMessage } from '../proto/json.js';
 import { loadFullSchema, V2_SERVICE, v2Service } from '../proto/schema.js';
-import { authenticate } from '../services/auth.js';
 import type { ServiceContext } from '../services/context.js';
-import { rpcHandler } from '../services/v2-rpcs.js';
+import type { RpcCallOptions } from './calls.js';
+import { runRpc } from './calls.js';
 
 /**
  * Clarifai's `V2` gRPC service over the same service layer as REST. Every one of the proto's RPCs
@@ -42,45 +39,32 @@ export function createV2Grpc(ctx: ServiceContext, opts: V2GrpcOptions = {}): V2G
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': -1,
   });
-  const logError = opts.logError ?? ((err, reqId) => console.error(`[${reqId}]`, err));
 
+  const callOpts: RpcCallOptions = {
+    ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
+    ...(opts.logError ? { logError: opts.logError } : {}),
+  };
   /** One RPC call: auth, decode, the service, and any error as the response's status. */
-  const run = async (
+  const run = (
     method: protobuf.Method,
     reqType: protobuf.Type,
     metadata: grpc.Metadata,
     msg: unknown,
     signal: AbortSignal,
-  ): Promise<Canonical> => {
-    const reqId = newId();
-    const started = performance.now();
-    let result: Canonical;
-    try {
-      const auth = metadata.get('authorization')[0];
-      const caller = await authenticate(ctx, typeof auth === 'string' ? auth : auth?.toString());
-      const handler = rpcHandler(method.name);
-      if (!handler) {
-        throw new SibylError(
-          StatusCode.NOT_IMPLEMENTED,
-          'Not implemented',
-          `this Sibyl server does not implement ${V2_SERVICE}/${method.name}`,
-        );
-      }
-      const req = fromMessage(reqType, msg as protobuf.Message);
-      result = (await handler(ctx, caller, req, reqId, signal)) as Canonical;
-    } catch (err) {
-      if (!(err instanceof SibylError) || err instanceof PredictionError) logError(err, reqId);
-      result = { status: toErrorReply(err, reqId).status };
-    }
-    if (opts.logRequest) {
-      const code = (result.status as { code?: number } | undefined)?.code ?? 0;
-      const ms = (performance.now() - started).toFixed(1);
-      opts.logRequest(
-        `${new Date().toISOString()} GRPC /${V2_SERVICE}/${method.name} ${code} ${ms}ms req_id=${reqId}`,
-      );
-    }
-    return result;
-  };
+  ): Promise<Canonical> =>
+    runRpc(
+      ctx,
+      {
+        method: method.name,
+        authorization: metadataText(metadata, 'authorization'),
+        sessionToken: metadataText(metadata, 'x-clarifai-session-token'),
+        reqId: newId(),
+        signal,
+        transport: 'GRPC',
+      },
+      () => fromMessage(reqType, msg as protobuf.Message),
+      callOpts,
+    );
 
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -117,6 +101,11 @@ export function createV2Grpc(ctx: ServiceContext, opts: V2GrpcOptions = {}): V2G
         }, 2000).unref();
       }),
   };
+}
+
+function metadataText(metadata: grpc.Metadata, key: string): string | undefined {
+  const v = metadata.get(key)[0];
+  return typeof v === 'string' ? v : v?.toString();
 }
 
 type Run = (metadata: grpc.Metadata, msg: unknown, signal: AbortSignal) => Promise<Canonical>;

@@ -5,7 +5,7 @@ import { StatusCode } from '../../../core/status.js';
 import type { Canonical } from '../../proto/json.js';
 import { decodeJson, encodeJson } from '../../proto/json.js';
 import type { HttpBinding, RpcShape } from '../../proto/schema.js';
-import { loadRestSchema } from '../../proto/schema.js';
+import { httpBindings, loadFullSchema, loadRestSchema, V2_SERVICE, v2Service } from '../../proto/schema.js';
 import type { ServiceContext } from '../../services/context.js';
 import type { Message } from '../../services/v2-rpcs.js';
 import { rpcHandler, SERVED_RPCS } from '../../services/v2-rpcs.js';
@@ -104,4 +104,43 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
     ) as Record<string, unknown>;
   }
   node[path[path.length - 1]!] = value;
+}
+
+interface UnservedRoute {
+  method: string;
+  pattern: RegExp;
+  rpc: string;
+  path: string;
+}
+
+let unserved: UnservedRoute[] | undefined;
+
+/**
+ * The RPC (`clarifai.api.V2/Name`) whose REST binding in service.proto matches a request no route
+ * took, when Sibyl does not serve that RPC: such a path answers NOT_IMPLEMENTED (as gRPC does)
+ * rather than "no route", while paths Clarifai's API does not have stay 404. Built on the first
+ * miss from the full schema, so start-up never pays for it.
+ */
+export function unservedRpcFor(method: string, path: string): { rpc: string; path: string } | undefined {
+  if (!unserved) {
+    const served = new Set(SERVED_RPCS);
+    unserved = [];
+    for (const m of v2Service(loadFullSchema()).methodsArray) {
+      if (served.has(m.name)) continue;
+      for (const b of httpBindings(m)) {
+        const source = b.path
+          .split(/\{[^}]*\}/)
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[^/]+');
+        unserved.push({
+          method: b.method,
+          pattern: new RegExp(`^${source}/?$`),
+          rpc: `${V2_SERVICE}/${m.name}`,
+          path: b.path,
+        });
+      }
+    }
+  }
+  const hit = unserved.find((r) => r.method === method && r.pattern.test(path));
+  return hit ? { rpc: hit.rpc, path: hit.path } : undefined;
 }

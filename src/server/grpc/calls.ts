@@ -1,0 +1,84 @@
+import { PredictionError, SibylError } from '../../core/errors.js';
+import { StatusCode } from '../../core/status.js';
+import { toErrorReply } from '../errors.js';
+import type { Canonical } from '../proto/json.js';
+import { V2_SERVICE } from '../proto/schema.js';
+import { authenticate } from '../services/auth.js';
+import type { Caller, ServiceContext } from '../services/context.js';
+import { rpcHandler } from '../services/v2-rpcs.js';
+
+/**
+ * One call of a V2 RPC by its proto name, as every protobuf transport (gRPC, gRPC-web) makes it:
+ * authenticate, decode, run the service, and turn any error into the response's `status`. As on
+ * Clarifai's API the transport's own status stays OK and the outcome is this v2 `status`, so a
+ * wrong key answers CONN_KEY_INVALID at once instead of a transport error that clients retry.
+ * This file imports neither grpc-js nor fastify: both transports share it.
+ */
+
+export interface RpcCallOptions {
+  /** Requests without any key act as this user (the embedded app only; never on a port). */
+  localUserId?: string;
+  logRequest?: (line: string) => void;
+  logError?: (err: unknown, reqId: string) => void;
+}
+
+/** What a call carries besides its message. */
+export interface RpcCall {
+  /** The RPC's name in service.proto, e.g. `PostModelOutputs`. */
+  method: string;
+  /** The `authorization` metadata (`Key <PAT>`). */
+  authorization: string | undefined;
+  /**
+   * The `x-clarifai-session-token` metadata: clarifai-web-grpc's README passes the key there,
+   * bare, so it is taken as the key when no `authorization` is sent.
+   */
+  sessionToken?: string | undefined;
+  reqId: string;
+  signal: AbortSignal;
+  /** Which transport, for the request log (`GRPC`, `GRPC-WEB`). */
+  transport: string;
+}
+
+export async function runRpc(
+  ctx: ServiceContext,
+  call: RpcCall,
+  decode: () => Canonical,
+  opts: RpcCallOptions = {},
+): Promise<Canonical> {
+  const started = performance.now();
+  let result: Canonical;
+  try {
+    const caller = await callerOf(ctx, call, opts.localUserId);
+    const handler = rpcHandler(call.method);
+    if (!handler) {
+      throw new SibylError(
+        StatusCode.NOT_IMPLEMENTED,
+        'Not implemented',
+        `this Sibyl server does not implement ${V2_SERVICE}/${call.method}`,
+      );
+    }
+    result = (await handler(ctx, caller, decode(), call.reqId, call.signal)) as Canonical;
+  } catch (err) {
+    if (!(err instanceof SibylError) || err instanceof PredictionError) {
+      (opts.logError ?? ((e, id) => console.error(`[${id}]`, e)))(err, call.reqId);
+    }
+    result = { status: toErrorReply(err, call.reqId).status };
+  }
+  if (opts.logRequest) {
+    const code = (result.status as { code?: number } | undefined)?.code ?? 0;
+    const ms = (performance.now() - started).toFixed(1);
+    opts.logRequest(
+      `${new Date().toISOString()} ${call.transport} /${V2_SERVICE}/${call.method} ${code} ${ms}ms req_id=${call.reqId}`,
+    );
+  }
+  return result;
+}
+
+function callerOf(ctx: ServiceContext, call: RpcCall, localUserId: string | undefined): Promise<Caller> {
+  const token = call.sessionToken?.trim();
+  if (call.authorization === undefined && token) return authenticate(ctx, `Key ${token}`);
+  if (call.authorization === undefined && localUserId !== undefined) {
+    return Promise.resolve({ userId: localUserId });
+  }
+  return authenticate(ctx, call.authorization);
+}
