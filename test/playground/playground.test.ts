@@ -194,6 +194,7 @@ describe(
         401,
         'only the listed files are public',
       );
+      assert.equal((await fetch(`${served!.url}/playground/constructor`)).status, 401);
     });
 
     it('a wrong PAT is refused with a clear message and nothing else shows', async () => {

@@ -44,7 +44,9 @@ const PREFIX = '/playground/';
 /** Paths the auth hook lets through without a key: the page and its assets, nothing under /v2. */
 export function isPlaygroundPath(path: string): boolean {
   return (
-    path === '/' || path === '/playground' || (path.startsWith(PREFIX) && path.slice(PREFIX.length) in FILES)
+    path === '/' ||
+    path === '/playground' ||
+    (path.startsWith(PREFIX) && Object.hasOwn(FILES, path.slice(PREFIX.length)))
   );
 }
 
