@@ -291,7 +291,7 @@ describe('authentication', () => {
   it('an unknown route with a key -> 404 with a v2 status', async () => {
     for (const [method, url] of [
       ['GET', '/v2/no-such-thing'],
-      ['PUT', '/v2/models'], // DELETE /v2/models is DeleteModels: NOT_IMPLEMENTED (grpc-web.test.ts)
+      ['DELETE', '/v2/users/me'], // DELETE /v2/models is DeleteModels: NOT_IMPLEMENTED (grpc-web.test.ts)
       ['GET', '/nothing'],
     ] as const) {
       const res = await call(app, method, url, { key: adminKey });
