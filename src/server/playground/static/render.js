@@ -132,6 +132,9 @@ export function renderData(data, input = {}, modelType = '') {
   const image = take('image');
   const frames = take('frames');
 
+  // a picked recording plays above what the model made of it (a transcript, say)
+  if (input.previewUrl && (input.mediaType === 'audio' || input.mediaType === 'video'))
+    body.append(preview(input));
   if (Array.isArray(regions)) {
     body.append(regionsBlock(regions, input));
   } else if (modelType.endsWith('detector') && !regions) {
