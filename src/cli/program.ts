@@ -64,10 +64,17 @@ export function buildProgram(env: Env, version: string): Command {
   registerInput(program, env);
   registerConfig(program, env);
 
-  sub(program, 'serve', 'Run the self-hosted v2 API server (REST JSON, PAT auth) on this machine.', [
-    'clarifai serve --port 8080',
-    'clarifai serve --port 8080 --data-dir ./sibyl-data --models ./model-repository',
-  ])
+  sub(
+    program,
+    'serve',
+    "Run the self-hosted v2 API server on this machine: REST JSON, Clarifai's V2 gRPC and gRPC-web on one port, PAT auth.",
+    [
+      'clarifai serve --port 8080',
+      'clarifai serve --port 8080 --data-dir ./sibyl-data --models ./model-repository',
+      'clarifai serve --host 0.0.0.0 --port 8443 --tls-cert cert.pem --tls-key key.pem --grpc-port 50051',
+      'clarifai serve --cors-origin https://app.example.com',
+    ],
+  )
     .option('--host <HOST>', 'Address to listen on', '127.0.0.1')
     .option('--port <PORT>', 'Port to listen on (0 picks a free one)', '8080')
     .option('--data-dir <PATH>', 'Data directory (default: $SIBYL_HOME, else $XDG_DATA_HOME/sibyl)')
@@ -78,6 +85,18 @@ export function buildProgram(env: Env, version: string): Command {
     .option('--idle-unload <SECONDS>', 'Unload a model unused this long (0: never)', '300')
     .option('--memory-budget <MIB>', 'Keep loaded models within about this many MiB (default: half the RAM)')
     .option('--max-upload <MIB>', 'Largest model upload, all files together', '8192')
+    .option('--grpc-port <PORT>', 'Also serve gRPC alone on this port (gRPC is on --port already)')
+    .option(
+      '--tls-cert <FILE>',
+      'PEM certificate: every port speaks TLS (https, gRPC over TLS); with --tls-key',
+    )
+    .option('--tls-key <FILE>', 'PEM private key of --tls-cert')
+    .option('--no-grpc', 'REST only on --port: no gRPC, no gRPC-web (--grpc-port still serves gRPC)')
+    .option(
+      '--cors-origin <ORIGIN>',
+      'Let browser pages from ORIGIN (scheme://host[:port], or *) call the API; repeatable (default: none)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action(async (opts) => (await import('./commands/serve.js')).run(opts, env));
 
   return program;

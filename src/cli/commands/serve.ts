@@ -1,4 +1,8 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { defaultDataDir, prepareDataDir } from '../../core/paths.js';
+import { checkCorsOrigin } from '../../server/cors.js';
 import { CliUsageError } from '../errors.js';
 
 export interface ServeCommandOptions {
@@ -12,6 +16,12 @@ export interface ServeCommandOptions {
   idleUnload?: string;
   memoryBudget?: string;
   maxUpload?: string;
+  grpcPort?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** false with --no-grpc */
+  grpc?: boolean;
+  corsOrigin?: string[];
 }
 
 /** A whole-number flag, refused with its allowed range when it is anything else. */
@@ -21,6 +31,59 @@ function intFlag(name: string, raw: string | undefined, min: number, max: number
   if (!Number.isInteger(n) || n < min || n > max)
     throw new CliUsageError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
   return n;
+}
+
+/**
+ * --tls-cert and --tls-key, checked before anything starts: both or neither, readable, PEM, and
+ * the key belongs to the certificate.
+ */
+function tlsFlags(opts: ServeCommandOptions): { certFile: string; keyFile: string } | undefined {
+  const { tlsCert, tlsKey } = opts;
+  if (tlsCert === undefined && tlsKey === undefined) return undefined;
+  if (tlsCert === undefined)
+    throw new CliUsageError(
+      '--tls-key needs --tls-cert too: give the certificate and its private key (PEM files)',
+    );
+  if (tlsKey === undefined)
+    throw new CliUsageError(
+      '--tls-cert needs --tls-key too: give the certificate and its private key (PEM files)',
+    );
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EISDIR'
+            ? 'a directory, not a file'
+            : `cannot read it (${code})`;
+      throw new CliUsageError(`${flag} ${file}: ${why}`);
+    }
+  };
+  const cert = read('--tls-cert', tlsCert);
+  const key = read('--tls-key', tlsKey);
+  try {
+    new X509Certificate(cert);
+  } catch {
+    throw new CliUsageError(`--tls-cert ${tlsCert}: not a PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
+  try {
+    createPrivateKey(key);
+  } catch {
+    throw new CliUsageError(
+      `--tls-key ${tlsKey}: not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)`,
+    );
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch {
+    throw new CliUsageError(
+      `--tls-key ${tlsKey} is not the private key of the certificate in --tls-cert ${tlsCert}`,
+    );
+  }
+  return { certFile: tlsCert, keyFile: tlsKey };
 }
 
 export async function run(
@@ -37,6 +100,17 @@ export async function run(
   const idleSeconds = intFlag('--idle-unload', opts.idleUnload, 0, 7 * 24 * 3600);
   const budgetMib = intFlag('--memory-budget', opts.memoryBudget, 16, 16 * 1024 * 1024);
   const uploadMib = intFlag('--max-upload', opts.maxUpload, 1, 1024 * 1024);
+  const grpcPort = intFlag('--grpc-port', opts.grpcPort, 0, 65535);
+  if (grpcPort !== undefined && grpcPort !== 0 && grpcPort === port)
+    throw new CliUsageError(
+      `--grpc-port ${grpcPort} is the --port: gRPC is on --port already; give another port for gRPC alone`,
+    );
+  const tls = tlsFlags(opts);
+  const corsOrigins = opts.corsOrigin ?? [];
+  for (const origin of corsOrigins) {
+    const problem = checkCorsOrigin(origin);
+    if (problem) throw new CliUsageError(`--cors-origin ${problem}`);
+  }
   const engine = {
     ...(workers !== undefined ? { workers } : {}),
     ...(idleSeconds !== undefined ? { idleUnloadMs: idleSeconds * 1000 } : {}),
@@ -54,20 +128,30 @@ export async function run(
       engine,
       ...(opts.models !== undefined ? { modelsDir: opts.models } : {}),
       ...(uploadMib !== undefined ? { maxUploadBytes: uploadMib * 1024 * 1024 } : {}),
+      grpc: opts.grpc !== false,
+      ...(grpcPort !== undefined ? { grpcPort } : {}),
+      ...(tls ? { tls } : {}),
+      ...(corsOrigins.length > 0 ? { corsOrigins } : {}),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    // the port that failed: --port, or --grpc-port
+    const failed = (err as { port?: number }).port ?? port;
+    const flag = grpcPort !== undefined && failed === grpcPort && failed !== port ? '--grpc-port' : '--port';
     if (code === 'EADDRINUSE')
       throw new Error(
-        `port ${port} on ${opts.host ?? '127.0.0.1'} is already in use; pick another with --port`,
+        `port ${failed} on ${opts.host ?? '127.0.0.1'} is already in use; pick another with ${flag}`,
         { cause: err },
       );
     if (code === 'EACCES')
-      throw new Error(`not allowed to listen on port ${port}; use a port above 1023`, { cause: err });
+      throw new Error(`not allowed to listen on port ${failed}; use a port above 1023 with ${flag}`, {
+        cause: err,
+      });
     throw err;
   }
   process.stdout.write(
     `Sibyl v2 API listening on ${server.url} (data in ${dataDir})\n` +
+      grpcLines(server.url, server.grpcAddress, opts.grpc !== false, tls !== undefined, corsOrigins) +
       `${server.bootstrap.createdPat ? 'Created' : 'Refreshed'} the admin login file ${server.bootstrap.path}; log in with:\n` +
       `  clarifai login --config ${server.bootstrap.path}\n` +
       (opts.allowPrivateUrls
@@ -83,4 +167,29 @@ export async function run(
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** Where gRPC and gRPC-web listen, for the start-up message. */
+function grpcLines(
+  url: string,
+  grpcAddress: string | undefined,
+  onMainPort: boolean,
+  tls: boolean,
+  corsOrigins: string[],
+): string {
+  const channel = tls ? 'TLS' : 'plaintext: an insecure channel';
+  const lines = [];
+  if (onMainPort) {
+    lines.push(
+      `gRPC (Clarifai's V2 service) on ${url.replace(/^https?:\/\//, '')} too (${channel}); gRPC-web at ${url}/clarifai.api.V2/<Method>`,
+    );
+  } else {
+    lines.push(`REST only on ${url} (--no-grpc): no gRPC, no gRPC-web`);
+  }
+  if (grpcAddress) lines.push(`gRPC alone on ${grpcAddress} (--grpc-port, ${channel})`);
+  if (corsOrigins.length > 0) {
+    const who = corsOrigins.includes('*') ? 'any origin (*)' : corsOrigins.join(', ');
+    lines.push(`CORS: browser pages from ${who} may call the API with a key`);
+  }
+  return lines.map((l) => `${l}\n`).join('');
 }
