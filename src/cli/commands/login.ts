@@ -40,7 +40,7 @@ export async function run(opts: LoginOptions, env: Env): Promise<void> {
   const pat = fromFile('pat') ?? env.CLARIFAI_PAT;
   if (!pat) {
     throw new CliUsageError(
-      `no PAT: put "pat: <your PAT>" in ${opts.config ?? 'a login file given with --config'}, or set CLARIFAI_PAT`,
+      `no PAT: put "pat: <your PAT>" in ${opts.config || 'a login file given with --config'}, or set CLARIFAI_PAT`,
     );
   }
   if (/^YOUR_/.test(pat))
