@@ -6,7 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -254,6 +262,71 @@ describe('inputs the way people have them (embedded engine)', () => {
     const noFile = await runCli(['model', 'predict', DETECTOR, 'photos', '--resume'], env, { cwd: work });
     assert.equal(noFile.code, 2);
     assert.match(noFile.stderr, /--resume needs --output_file/);
+  });
+
+  it('an interrupt (Ctrl-C) mid-run keeps what finished; --resume does only the rest', async () => {
+    const work = photoFolder(24);
+    const out = join(work, 'out.jsonl');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'model',
+        'predict',
+        DETECTOR,
+        'photos',
+        '--output_file',
+        'out.jsonl',
+        '--batch_size',
+        '2',
+        '--concurrency',
+        '1',
+      ],
+      { env, cwd: work },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const lineCount = () => {
+      try {
+        return readFileSync(out, 'utf8').split('\n').filter(Boolean).length;
+      } catch {
+        return 0;
+      }
+    };
+    while (lineCount() < 4) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    await exited;
+    const kept = lineCount();
+    assert.ok(kept >= 4 && kept < 25, `${kept} lines kept`);
+    const resumed = await runCli(
+      ['model', 'predict', DETECTOR, 'photos', '--output_file', 'out.jsonl', '--resume'],
+      env,
+      {
+        cwd: work,
+      },
+    );
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const lines = jsonLines(readFileSync(out, 'utf8'));
+    assert.equal(lines.length, 25);
+    assert.equal(new Set(lines.map((l) => l.source)).size, 25);
+    assert.ok(lines.every((l) => l.status.code === 10000));
+    assert.match(resumed.stderr, new RegExp(`${kept} already done`));
+  });
+
+  it('shows a progress bar with rate and time left on a terminal only', async (t) => {
+    if (!existsSync('/usr/bin/script')) return t.skip('no `script` to make a terminal');
+    const work = photoFolder(4);
+    const line = `clarifai model predict ${RECOGNISER} photos -o jsonl --output_file out.jsonl --batch_size 1 --concurrency 1`;
+    const onTty = await shell(
+      `script -qec '${line.replaceAll('clarifai ', `${process.execPath} ${CLI} `)}' /dev/null`,
+      env,
+      work,
+    );
+    assert.equal(onTty.code, 0, onTty.stdout + onTty.stderr);
+    assert.match(onTty.stdout, /Predicting with general-image-recognition \[#+-*\] \d\/5 \d+% [\d.]+\/s/);
+    assert.match(onTty.stdout, /5 inputs in [\d.]+ s \([\d.]+\/s\)/);
+    const piped = await shell(line, env, work);
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.doesNotMatch(piped.stderr, /Predicting with|inputs in/);
   });
 
   it('--annotate writes each image with its regions drawn, at its own size', async () => {
