@@ -185,6 +185,9 @@ function registerModel(program: Command, env: Env): void {
       '--output_config <TEXT>',
       'Output config to override (JSON: max_concepts, min_value, select_concepts)',
     )
+    // Clarifai's current CLI spells these --file and --model-url
+    .addOption(new Option('--file <PATH>', 'Same as --file_path').hideHelp().argParser(collect))
+    .addOption(new Option('--model-url <TEXT>', 'Same as --model_url').hideHelp())
     .option(
       '--input_list <FILE>',
       'CSV (a header with file_path, url or text, and optionally input_id) or JSONL ({"file_path"|"url"|"text", "input_id"?} or v2 inputs), one input a row',

@@ -121,6 +121,12 @@ describe('inputs the way people have them (embedded engine)', () => {
     const text = await runCli(['model', 'predict', LANGUAGE, 'Das ist ein schöner Tag in Berlin'], env);
     assert.equal(text.code, 0, text.stderr);
     assert.equal(conceptNames(text.stdout)[0], 'de');
+    const current = await runCli(
+      ['model', 'predict', '--model-url', RECOGNITION_URL, '--file', join(PHOTOS, 'puppy.jpg')],
+      env,
+    );
+    assert.equal(current.code, 0, current.stderr);
+    assert.equal(conceptNames(current.stdout)[0], 'dog');
     const missing = await runCli(['model', 'predict', RECOGNISER, 'photo.jpg'], env);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read photo\.jpg: no such file/);

@@ -1,6 +1,7 @@
 import type { MultiOutputResponse } from '../../../core/wire.js';
 import { collectItems, processStdin } from '../../batch/sources.js';
 import { withSession } from '../../connect.js';
+import { CliUsageError } from '../../errors.js';
 import { formatOption } from '../../output-format.js';
 import { renderOutputs } from '../../render/outputs.js';
 import { withProgress } from '../../render/progress.js';
@@ -13,6 +14,9 @@ import { buildInput, openModel } from './predict-model.js';
 
 export interface PredictCommandOptions extends PredictFlags, BatchFlags {
   output?: string;
+  /** Clarifai's current CLI: --file and --model-url. */
+  file?: string[];
+  modelUrl?: string;
 }
 
 export async function run(
@@ -20,7 +24,14 @@ export async function run(
   opts: PredictCommandOptions,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
-  const { output, config, output_file, resume, annotate, concurrency, batch_size, ...flags } = opts;
+  const { output, config, output_file, resume, annotate, concurrency, batch_size, file, modelUrl, ...given } =
+    opts;
+  const flags: PredictFlags = { ...given };
+  if (file) flags.file_path = [...((given.file_path as string[] | undefined) ?? []), ...file];
+  if (modelUrl !== undefined) {
+    if (given.model_url !== undefined) throw new CliUsageError('give --model_url or --model-url, not both');
+    flags.model_url = modelUrl;
+  }
   const batch: BatchFlags = { output_file, resume, annotate, concurrency, batch_size };
   const format = formatOption(
     output ?? (resume || output_file?.endsWith('.jsonl') ? 'jsonl' : undefined),
