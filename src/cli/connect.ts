@@ -24,7 +24,12 @@ export interface Session {
  * Opens the connection a command works through. The embedded engine (models, SQLite) is imported
  * only here and only when needed, so `--help` and remote use stay light.
  */
-export async function openSession(env: Env): Promise<Session> {
+export interface SessionOptions {
+  /** The model the command is about to use: the embedded engine starts loading it at once. */
+  preload?: { userId: string; appId: string; modelId: string };
+}
+
+export async function openSession(env: Env, opts: SessionOptions = {}): Promise<Session> {
   const connection = await resolveConnection(env);
   if (connection.kind === 'remote') {
     const session: Session = {
@@ -45,6 +50,7 @@ export async function openSession(env: Env): Promise<Session> {
     ...(env.SIBYL_DEBUG
       ? { logError: (err: unknown, reqId: string) => console.error(`[${reqId}]`, err) }
       : {}),
+    ...(opts.preload ? { preload: opts.preload } : {}),
   });
   return {
     connection,
@@ -59,8 +65,12 @@ export async function openSession(env: Env): Promise<Session> {
  * Runs a command's work in a session, closes it, and marks any error from the other side with
  * who answered and what to do next. Usage errors found before sending stay as they are.
  */
-export async function withSession<T>(env: Env, work: (session: Session) => Promise<T>): Promise<T> {
-  const session = await openSession(env);
+export async function withSession<T>(
+  env: Env,
+  work: (session: Session) => Promise<T>,
+  opts: SessionOptions = {},
+): Promise<T> {
+  const session = await openSession(env, opts);
   try {
     return await work(session);
   } catch (err) {

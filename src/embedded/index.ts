@@ -1,5 +1,4 @@
 import type { ServerApp } from '../server/open.js';
-import { openServerApp } from '../server/open.js';
 import type { Transport, TransportRequest, TransportResponse } from '../sdk/transport.js';
 
 export interface EmbeddedOptions {
@@ -29,14 +28,19 @@ export class EmbeddedTransport implements Transport {
   }
 
   static async open(opts: EmbeddedOptions): Promise<EmbeddedTransport> {
+    // The engine's worker starts first, so it loads while fastify and SQLite are imported here.
+    const { startEngine } = await import('../server/engine-start.js');
+    // a CLI run predicts once: a warm-up run would double the network's work
+    const warmUp = opts.warmUp ?? false;
+    const startedEngine = startEngine({ warmUp, ...(opts.preload ? { preload: opts.preload } : {}) });
+    const { openServerApp } = await import('../server/open.js');
     const server = await openServerApp({
+      startedEngine,
       dataDir: opts.dataDir,
       allowPrivateUrls: true,
       actAsAdmin: true,
-      // a CLI run predicts once: a warm-up run would double the network's work
-      warmUp: opts.warmUp ?? false,
+      warmUp,
       logError: opts.logError ?? (() => undefined),
-      ...(opts.preload ? { preload: opts.preload } : {}),
     });
     return new EmbeddedTransport(opts.dataDir, server);
   }

@@ -68,6 +68,8 @@ interface Slot {
   busy: boolean;
   /** The express lane's thread: takes only cheap models, and only when every worker is busy. */
   express: boolean;
+  /** The model version a load job (a preload) is loading here right now. */
+  loading?: string;
   loaded: Map<string, Loaded>;
 }
 
@@ -270,8 +272,9 @@ export class Scheduler {
         this.runControl(this.takeSlot(control.spec)!, control);
         continue;
       }
-      // with every worker busy, only a cheap model may go, to the express lane
-      const queue = this.nextQueue(regular ? undefined : (q) => this.isCheap(q));
+      // with every worker busy, only a cheap model may go, to the express lane; a model being
+      // preloaded waits for that worker rather than loading a second copy from cold
+      const queue = this.nextQueue(regular ? (q) => !this.preloading(q) : (q) => this.isCheap(q));
       if (!queue) return;
       const batch = this.takeBatch(queue);
       if (batch.length === 0) continue;
@@ -292,6 +295,12 @@ export class Scheduler {
     if (!this.opts.expressLane) return false;
     const express = this.slots.find((slot) => slot.express);
     return !express || !express.busy;
+  }
+
+  private preloading(queue: ModelQueue): boolean {
+    const key = versionKey(queue.spec);
+    if (!this.slots.some((slot) => slot.loading === key)) return false;
+    return !this.slots.some((slot) => !slot.busy && !slot.express && slot.loaded.has(key));
   }
 
   private isCheap(queue: ModelQueue): boolean {
@@ -470,6 +479,7 @@ export class Scheduler {
   }
 
   private runControl(slot: Slot, job: ControlJob): void {
+    if (job.op === 'load') slot.loading = versionKey(job.spec);
     slot.thread
       .request(job.op === 'load' ? { op: 'load', spec: job.spec } : { op: 'validate', spec: job.spec })
       .then((reply) => {
@@ -495,6 +505,7 @@ export class Scheduler {
   private release(slot: Slot): void {
     if (!this.slots.includes(slot)) return this.pump();
     slot.busy = false;
+    delete slot.loading;
     this.jobs.delete(slot);
     this.pump();
   }

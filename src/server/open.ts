@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { createEngine, findBuiltInModel } from '../engine/index.js';
 import type { Engine, EngineOptions } from '../engine/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
@@ -7,6 +6,7 @@ import type { AppOptions } from './app.js';
 import { buildApp } from './app.js';
 import { ensureAdminUser } from './bootstrap.js';
 import { syncBuiltinModels } from './builtins.js';
+import { startEngine, type StartEngineOptions } from './engine-start.js';
 import { registerModelFolders, type RegisteredFolder } from './model-folders.js';
 import type { ServiceOptions } from './services/context.js';
 import { removeStaleUploads } from './services/uploads.js';
@@ -24,7 +24,9 @@ export interface OpenServerAppOptions {
   /** Worker threads, queue bound, memory budget, idle unload, batching: see EngineOptions. */
   engine?: Omit<EngineOptions, 'onTiming' | 'warmUp'>;
   /** A model the caller is about to use: start loading it at once (the embedded CLI's predict). */
-  preload?: { userId: string; appId: string; modelId: string };
+  preload?: StartEngineOptions['preload'];
+  /** An engine already started (startEngine); then `engine`, `warmUp`, `onTiming`, `preload` are its own. */
+  startedEngine?: Engine;
   /** Serve every model folder under this directory too (`serve --models`). */
   modelsDir?: string;
   /** Overrides of the service limits (largest model upload...). */
@@ -50,15 +52,16 @@ export interface ServerApp {
  * directory, write the built-in models into it, make sure the admin user exists, build the app.
  */
 export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerApp> {
-  const engine = createEngine({
-    ...opts.engine,
-    warmUp: opts.warmUp,
-    ...(opts.onTiming ? { onTiming: opts.onTiming } : {}),
-  });
-  // A built-in model about to be used starts loading in its worker now, while this thread
-  // opens the database and builds the app (a one-shot CLI predict waits for both otherwise).
-  const builtin = opts.preload && findBuiltInModel(opts.preload.userId, opts.preload.appId, opts.preload.modelId);
-  if (builtin) engine.load(builtin).catch(() => undefined); // the request itself reports failures
+  // A model about to be used starts loading in its worker now, while this thread opens the
+  // database and builds the app (a one-shot CLI predict would otherwise wait for both in turn).
+  const engine =
+    opts.startedEngine ??
+    startEngine({
+      ...opts.engine,
+      warmUp: opts.warmUp,
+      ...(opts.onTiming ? { onTiming: opts.onTiming } : {}),
+      ...(opts.preload ? { preload: opts.preload } : {}),
+    });
   let store: Store | undefined;
   let app: FastifyInstance | undefined;
   const close = async () => {

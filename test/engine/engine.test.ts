@@ -179,6 +179,11 @@ describe('engine', () => {
     await withEngine({ workers: 1 }, async (engine) => {
       await engine.predict(IMAGE, [dogs]);
       await engine.predict(TEXT, [text('warm up the text model')]); // its cost is now known: cheap
+      // the express thread starts (and loads the text model) the first time it is needed
+      await Promise.all([
+        engine.predict(IMAGE, [dogs]),
+        engine.predict(TEXT, [text('warm up the express lane')]),
+      ]);
       const finished: string[] = [];
       const images = Array.from({ length: 3 }, (_, i) =>
         engine.predict(IMAGE, [dogs]).then(() => finished.push(`image ${i}`)),

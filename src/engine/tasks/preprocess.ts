@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { folderError, type ConfigReader } from '../config-reader.js';
 import { isFloatType, shapeText, type Tensor, type TensorInfo } from '../tensors/tensor.js';
 import type { DecodedImage } from '../types.js';
@@ -101,6 +100,8 @@ export async function imageTensor(
 async function resized(image: DecodedImage, width: number, height: number): Promise<Uint8Array> {
   if (image.width === width && image.height === height) return image.rgb;
   const raw = { width: image.width, height: image.height, channels: 3 as const };
+  // imported here: the main thread reads folder configs through this file and never resizes
+  const { default: sharp } = await import('sharp');
   const out = await sharp(image.rgb, { raw }).resize(width, height, { fit: 'fill' }).raw().toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -56,19 +56,23 @@ export async function run(
   const item = items[0]!;
   // model loading and inference take seconds on first use: show that something is happening
   const res = await withProgress(`Predicting with ${plan.ref.modelId}`, () =>
-    withSession(env, async (session) => {
-      const ctx = await openModel(session, plan, env);
-      const input = await buildInput(ctx, item);
-      try {
-        return await ctx.model.predictResponse({
-          inputs: [input],
-          inferenceParams: plan.params,
-          outputConfig: plan.outputConfig,
-        });
-      } catch (err) {
-        throw await withModelSuggestions(err, ctx.model.client, plan.ref);
-      }
-    }),
+    withSession(
+      env,
+      async (session) => {
+        const ctx = await openModel(session, plan, env);
+        const input = await buildInput(ctx, item);
+        try {
+          return await ctx.model.predictResponse({
+            inputs: [input],
+            inferenceParams: plan.params,
+            outputConfig: plan.outputConfig,
+          });
+        } catch (err) {
+          throw await withModelSuggestions(err, ctx.model.client, plan.ref);
+        }
+      },
+      { preload: plan.ref },
+    ),
   );
   process.stdout.write(
     format === 'json'
