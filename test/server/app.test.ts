@@ -15,7 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { StatusCode } from '../../src/core/status.js';
 import type { Input, Output, Status, User, WireModel } from '../../src/core/wire.js';
 import { MAX_INPUTS_PER_REQUEST, Visibility } from '../../src/core/wire.js';
-import { createEngine, type Engine } from '../../src/engine/index.js';
+import { createEngine, findBuiltInModel, type Engine } from '../../src/engine/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { ensureAdminUser } from '../../src/server/bootstrap.js';
 import { syncBuiltinModels } from '../../src/server/builtins.js';
@@ -161,7 +161,7 @@ before(async () => {
     versionId: BOB_VERSION,
   });
 
-  const def = engine.find('clarifai', 'main', 'general-image-recognition');
+  const def = findBuiltInModel('clarifai', 'main', 'general-image-recognition');
   assert.ok(def, 'general-image-recognition is built in');
   recognitionVersion = def.versionId;
 
@@ -355,7 +355,7 @@ describe('models', () => {
     const res = await call(app, 'GET', '/v2/models', { key: adminKey });
     assertOk(res);
     const ids = (res.body.models ?? []).map((m) => `${m.user_id}/${m.app_id}/${m.id}`);
-    for (const def of engine.models())
+    for (const def of engine.builtins())
       assert.ok(ids.includes(`${def.userId}/${def.appId}/${def.id}`), ids.join(' '));
     assert.equal(new Set(ids).size, ids.length);
 
