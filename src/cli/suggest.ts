@@ -1,20 +1,8 @@
+import { editDistance } from '../core/edit-distance.js';
 import { StatusCode } from '../core/status.js';
 import type { ModelRef } from '../core/urls.js';
 import type { V2Client } from '../sdk/client.js';
 import { ApiError } from '../sdk/errors.js';
-
-/** Levenshtein distance, for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
-}
 
 /**
  * The candidates close enough to a typo to suggest (a third of the letters may differ), keeping

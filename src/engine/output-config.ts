@@ -1,3 +1,4 @@
+import { editDistance } from '../core/edit-distance.js';
 import type { Concept, Data, OutputConfig, Region } from '../core/wire.js';
 import { conceptId } from './models/coco-labels.js';
 import { describe, kindOf, modelArgumentError } from './params.js';
@@ -129,17 +130,6 @@ function nearestConcept(value: string, concepts: readonly string[]): string | un
   return best?.name;
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
-}
 
 /**
  * Applies an output_config to one input's data: keeps only selected concepts (matched by id or

@@ -5,7 +5,9 @@ import { modelName, versionKey, type ModelSpec } from './spec.js';
 import type { EngineInput } from './types.js';
 import { fromWireError } from './worker/errors.js';
 import type { FromWorker, Outcome, RunTimings, WorkerSettings } from './worker/protocol.js';
-import { WorkerThread } from './worker/thread.js';
+
+export type { LoadedModelStatus } from './pool.js';
+import { WorkerPool, type LoadedModelStatus, type Slot } from './pool.js';
 
 export interface SchedulerOptions extends WorkerSettings {
   /** Worker threads at most; they start on demand. */
@@ -56,35 +58,11 @@ class ModelQueue {
   constructor(public spec: ModelSpec) {}
 }
 
-interface Loaded {
-  spec: ModelSpec;
-  bytes: number;
-  lastUsed: number;
-}
-
-/** A worker thread and what the scheduler knows of it. */
-interface Slot {
-  thread: WorkerThread;
-  busy: boolean;
-  /** The express lane's thread: takes only cheap models, and only when every worker is busy. */
-  express: boolean;
-  /** The model version a load job (a preload) is loading here right now. */
-  loading?: string;
-  loaded: Map<string, Loaded>;
-}
-
 interface ControlJob {
   spec: ModelSpec;
   op: 'validate' | 'load';
   resolve: (reply: FromWorker) => void;
   reject: (error: unknown) => void;
-}
-
-export interface LoadedModelStatus {
-  key: string;
-  spec: ModelSpec;
-  workers: number;
-  bytes: number;
 }
 
 export interface SchedulerStatus {
@@ -99,33 +77,35 @@ export interface SchedulerStatus {
 }
 
 /**
- * Owns the worker threads and decides what runs where (learned from ollama's scheduler and
- * Triton's dynamic batcher): a bounded queue per model version; batches of up to
- * `max_batch_size` inputs with equal params, waiting at most `max_wait_ms` to fill; the model
- * served longest ago goes first when a worker frees up, so a cheap model never waits behind a
- * whole queue of an expensive one; a worker that already holds the model is preferred; a memory
- * budget unloads the least recently used model; idle models unload; a dead worker is replaced.
+ * Decides what runs next (learned from ollama's scheduler and Triton's dynamic batcher): a
+ * bounded queue per model version; batches of up to `max_batch_size` inputs with equal params,
+ * waiting at most `max_wait_ms` to fill; the model served longest ago goes first when a worker
+ * frees up, so a cheap model never waits behind a whole queue of an expensive one, and while every
+ * worker is busy a cheap model takes the express lane; a caller that leaves takes its inputs out of
+ * the queue. Where work runs (threads, memory budget, idle unload) is the WorkerPool's business.
  * HTTP never reaches in here: callers submit inputs and await outcomes.
  */
 export class Scheduler {
-  private readonly slots: Slot[] = [];
+  private readonly pool: WorkerPool;
   private readonly queues = new Map<string, ModelQueue>();
   private readonly control: ControlJob[] = [];
   /** The batch each busy worker is running (control jobs have none). */
   private readonly jobs = new Map<Slot, Job>();
-  /** Bytes a model version took when last loaded anywhere: the estimate for the next load. */
-  private readonly knownBytes = new Map<string, number>();
   private tick = 0;
-  private nextThreadId = 1;
   private timer: NodeJS.Timeout | undefined;
-  private readonly idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly opts: SchedulerOptions) {
-    if (opts.idleUnloadMs > 0) {
-      this.idleTimer = setInterval(() => this.unloadIdle(), Math.min(opts.idleUnloadMs, 30_000));
-      this.idleTimer.unref();
-    }
+    this.pool = new WorkerPool(
+      {
+        workers: opts.workers,
+        expressLane: opts.expressLane,
+        memoryBudgetBytes: opts.memoryBudgetBytes,
+        idleUnloadMs: opts.idleUnloadMs,
+        settings: { maxImagePixels: opts.maxImagePixels, warmUp: opts.warmUp },
+      },
+      () => this.pump(),
+    );
   }
 
   /** Queues a request's inputs; resolves with one outcome per input, in order. */
@@ -188,20 +168,11 @@ export class Scheduler {
   }
 
   status(): SchedulerStatus {
-    const loaded = new Map<string, LoadedModelStatus>();
-    for (const slot of this.slots) {
-      for (const [key, model] of slot.loaded) {
-        const entry = loaded.get(key) ?? { key, spec: model.spec, workers: 0, bytes: 0 };
-        entry.workers += 1;
-        entry.bytes += model.bytes;
-        loaded.set(key, entry);
-      }
-    }
     return {
-      workers: this.regular().length,
-      express: this.slots.some((slot) => slot.express),
+      workers: this.pool.workers(),
+      express: this.pool.hasExpress(),
       maxWorkers: this.opts.workers,
-      loaded: [...loaded.values()],
+      loaded: this.pool.loadedModels(),
       queued: [...this.queues].map(([key, q]) => ({ key, inputs: q.items.length, running: q.running })),
       memoryBudgetBytes: this.opts.memoryBudgetBytes,
     };
@@ -210,11 +181,10 @@ export class Scheduler {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    clearInterval(this.idleTimer);
     const gone = new SibylError(StatusCode.TRY_AGAIN, 'Try again', 'the engine is shutting down');
     for (const queue of this.queues.values()) for (const item of queue.items.splice(0)) item.settle(gone);
     for (const job of this.control.splice(0)) job.reject(gone);
-    await Promise.all(this.slots.splice(0).map((slot) => slot.thread.terminate()));
+    await this.pool.close();
   }
 
   // -----------------------------------------------------------------------------------------
@@ -251,7 +221,7 @@ export class Scheduler {
         item.settle(gone);
       }
     }
-    for (const slot of this.slots) {
+    for (const slot of this.pool.all()) {
       const job = this.jobs.get(slot);
       if (job?.number !== undefined && job.items.every((item) => item.signal?.aborted)) {
         slot.thread.abort(job.number);
@@ -265,42 +235,23 @@ export class Scheduler {
     clearTimeout(this.timer);
     this.timer = undefined;
     for (;;) {
-      const regular = this.regularFree();
-      if (!regular && !this.expressFree()) return;
+      const regular = this.pool.regularFree();
+      if (!regular && !this.pool.expressFree()) return;
       const control = regular ? this.control.shift() : undefined;
       if (control) {
-        this.runControl(this.takeSlot(control.spec)!, control);
+        this.runControl(this.pool.take(control.spec)!, control);
         continue;
       }
       // with every worker busy, only a cheap model may go, to the express lane; a model being
       // preloaded waits for that worker rather than loading a second copy from cold
-      const queue = this.nextQueue(regular ? (q) => !this.preloading(q) : (q) => this.isCheap(q));
+      const queue = this.nextQueue(
+        regular ? (q) => !this.pool.preloading(versionKey(q.spec)) : (q) => this.isCheap(q),
+      );
       if (!queue) return;
       const batch = this.takeBatch(queue);
       if (batch.length === 0) continue;
-      this.runBatch(regular ? this.takeSlot(queue.spec)! : this.takeExpressSlot(queue.spec), queue, batch);
+      this.runBatch(regular ? this.pool.take(queue.spec)! : this.pool.takeExpress(queue.spec), queue, batch);
     }
-  }
-
-  private regular(): Slot[] {
-    return this.slots.filter((slot) => !slot.express);
-  }
-
-  private regularFree(): boolean {
-    const regular = this.regular();
-    return regular.length < this.opts.workers || regular.some((slot) => !slot.busy);
-  }
-
-  private expressFree(): boolean {
-    if (!this.opts.expressLane) return false;
-    const express = this.slots.find((slot) => slot.express);
-    return !express || !express.busy;
-  }
-
-  private preloading(queue: ModelQueue): boolean {
-    const key = versionKey(queue.spec);
-    if (!this.slots.some((slot) => slot.loading === key)) return false;
-    return !this.slots.some((slot) => !slot.busy && !slot.express && slot.loaded.has(key));
   }
 
   private isCheap(queue: ModelQueue): boolean {
@@ -349,102 +300,12 @@ export class Scheduler {
     return batch;
   }
 
-  /**
-   * An idle worker for this model: one that holds it already, else the idle one holding least,
-   * else a new thread. Marked busy before returning.
-   */
-  private takeSlot(spec: ModelSpec): Slot | undefined {
-    const key = versionKey(spec);
-    const regular = this.regular();
-    const idle = regular.filter((slot) => !slot.busy);
-    const slot =
-      idle.find((s) => s.loaded.has(key)) ??
-      (regular.length < this.opts.workers ? this.spawn(false) : undefined) ??
-      idle.sort((a, b) => held(a) - held(b))[0];
-    if (!slot) return undefined;
-    return this.occupy(slot, key);
-  }
-
-  /** The express lane's thread, started on first use. */
-  private takeExpressSlot(spec: ModelSpec): Slot {
-    return this.occupy(this.slots.find((slot) => slot.express) ?? this.spawn(true), versionKey(spec));
-  }
-
-  private occupy(slot: Slot, key: string): Slot {
-    slot.busy = true;
-    if (!slot.loaded.has(key)) this.makeRoom(slot, key);
-    return slot;
-  }
-
-  private spawn(express: boolean): Slot {
-    const slot: Slot = {
-      thread: undefined as unknown as WorkerThread,
-      busy: false,
-      express,
-      loaded: new Map(),
-    };
-    const settings: WorkerSettings = { maxImagePixels: this.opts.maxImagePixels, warmUp: this.opts.warmUp };
-    slot.thread = new WorkerThread(this.nextThreadId++, settings, () => this.replace(slot));
-    this.slots.push(slot);
-    return slot;
-  }
-
-  /** A worker whose state cannot be trusted (a wasm trap) leaves the pool at once and is stopped. */
-  private retire(slot: Slot): void {
-    this.replace(slot);
-    void slot.thread.terminate();
-  }
-
-  /** A dead worker leaves the pool; its models are gone with it and load again where needed. */
-  private replace(slot: Slot): void {
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots.splice(i, 1);
-    this.jobs.delete(slot);
-    queueMicrotask(() => this.pump());
-  }
-
-  /**
-   * Unloads least recently used models (on idle workers or the target) until the model `key` fits
-   * beside the rest. `spare` is a model just loaded on the target, already counted.
-   */
-  private makeRoom(target: Slot, key: string, spare?: string): void {
-    const need = spare ? 0 : (this.knownBytes.get(key) ?? 0);
-    let total = this.slots.reduce((sum, slot) => sum + held(slot), 0);
-    while (total + need > this.opts.memoryBudgetBytes) {
-      let victim: { slot: Slot; key: string; model: Loaded } | undefined;
-      for (const slot of this.slots) {
-        if (slot.busy && slot !== target) continue;
-        for (const [k, model] of slot.loaded) {
-          if (slot === target && k === spare) continue;
-          if (!victim || model.lastUsed < victim.model.lastUsed) victim = { slot, key: k, model };
-        }
-      }
-      if (!victim) return; // nothing can be freed now: load anyway rather than refuse
-      this.unloadFrom(victim.slot, victim.key);
-      total -= victim.model.bytes;
-    }
-  }
-
-  private unloadFrom(slot: Slot, key: string): void {
-    slot.loaded.delete(key);
-    void slot.thread.request({ op: 'unload', key }).catch(() => undefined);
-  }
-
-  private unloadIdle(): void {
-    const cutoff = performance.now() - this.opts.idleUnloadMs;
-    for (const slot of this.slots) {
-      const running = this.jobs.get(slot)?.key;
-      for (const [key, model] of slot.loaded) {
-        if (model.lastUsed < cutoff && key !== running) this.unloadFrom(slot, key);
-      }
-    }
-  }
-
   private runBatch(slot: Slot, queue: ModelQueue, items: Item[]): void {
     const spec = queue.spec;
     const key = versionKey(spec);
     const job: Job = { key, items };
     this.jobs.set(slot, job);
+    slot.running = key;
     queue.running += items.length;
     const first = items[0]!;
     slot.thread
@@ -455,7 +316,7 @@ export class Scheduler {
       .then(
         (reply) => {
           if (reply.op === 'ran') {
-            this.noteLoaded(slot, spec, reply.bytes);
+            this.pool.noteLoaded(slot, spec, reply.bytes);
             const ms = reply.timings.decodeMs + reply.timings.predictMs;
             queue.msPerInput = ewma(queue.msPerInput, ms / items.length);
             this.opts.onRun?.(spec, items.length, reply.timings);
@@ -463,8 +324,8 @@ export class Scheduler {
             items.forEach((item, i) => item.settle(reply.outcomes[i] ?? missing()));
           } else if (reply.op === 'failed') {
             const error = fromWireError(reply.error);
-            slot.loaded.delete(key);
-            if (reply.fatal) this.retire(slot);
+            this.pool.forget(slot, key);
+            if (reply.fatal) this.pool.retire(slot);
             for (const item of items) item.settle(error);
           }
         },
@@ -485,7 +346,7 @@ export class Scheduler {
       .then((reply) => {
         if (reply.op === 'failed') return job.reject(fromWireError(reply.error));
         if (reply.op === 'loaded') {
-          this.noteLoaded(slot, job.spec, reply.bytes);
+          this.pool.noteLoaded(slot, job.spec, reply.bytes);
           this.opts.onLoad?.(job.spec, reply.ms);
         }
         job.resolve(reply);
@@ -493,19 +354,8 @@ export class Scheduler {
       .finally(() => this.release(slot));
   }
 
-  private noteLoaded(slot: Slot, spec: ModelSpec, bytes: number): void {
-    const key = versionKey(spec);
-    const fresh = !slot.loaded.has(key);
-    this.knownBytes.set(key, bytes);
-    slot.loaded.set(key, { spec, bytes, lastUsed: performance.now() });
-    // A model's size is known only once it has loaded: settle the budget now, sparing this one.
-    if (fresh) this.makeRoom(slot, key, key);
-  }
-
   private release(slot: Slot): void {
-    if (!this.slots.includes(slot)) return this.pump();
-    slot.busy = false;
-    delete slot.loading;
+    this.pool.release(slot);
     this.jobs.delete(slot);
     this.pump();
   }
@@ -513,12 +363,6 @@ export class Scheduler {
 
 /** A model whose inputs recently took at most this long each may use the express lane. */
 export const EXPRESS_MAX_MS = 10;
-
-function held(slot: Slot): number {
-  let sum = 0;
-  for (const model of slot.loaded.values()) sum += model.bytes;
-  return sum;
-}
 
 function ewma(previous: number | undefined, sample: number): number {
   return previous === undefined ? sample : previous * 0.8 + sample * 0.2;
