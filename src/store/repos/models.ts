@@ -1,8 +1,16 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
+import {
+  insertAppAndModel,
+  modelNotFound,
+  nextSeq,
+  selectModel,
+  selectVersion,
+  type Key,
+} from './model-queries.js';
 import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
-import type { Database, ModelsTable, ModelVersionsTable } from '../schema.js';
+import type { Database } from '../schema.js';
 import { inserted, timestamp, toLimitOffset, type RepoContext } from './common.js';
 import {
   checkId,
@@ -20,41 +28,6 @@ import {
 } from './model-records.js';
 
 export * from './model-records.js';
-
-function modelNotFound(userId: string, appId: string, modelId: string): NotFoundError {
-  return new NotFoundError(
-    StatusCode.MODEL_DOES_NOT_EXIST,
-    'Model does not exist',
-    `${userId}/${appId}/${modelId}`,
-  );
-}
-
-type Key = { userId: string; appId: string; modelId: string };
-
-async function nextSeq(db: Kysely<Database>, key: Key): Promise<number> {
-  const row = await db
-    .selectFrom('model_versions')
-    .select((eb) => eb.fn.max('seq').as('top'))
-    .where('user_id', '=', key.userId)
-    .where('app_id', '=', key.appId)
-    .where('model_id', '=', key.modelId)
-    .executeTakeFirst();
-  return Number(row?.top ?? 0) + 1;
-}
-
-async function selectModel(db: Kysely<Database>, key: Key): Promise<ModelsTable | undefined> {
-  return db
-    .selectFrom('models')
-    .selectAll()
-    .where('user_id', '=', key.userId)
-    .where('app_id', '=', key.appId)
-    .where('id', '=', key.modelId)
-    .executeTakeFirst();
-}
-
-async function selectVersion(db: Kysely<Database>, id: string): Promise<ModelVersionsTable | undefined> {
-  return db.selectFrom('model_versions').selectAll().where('id', '=', id).executeTakeFirst();
-}
 
 /**
  * Models and their versions. Visibility is enforced here, in one query shape: a model is visible
@@ -97,23 +70,7 @@ export class ModelsRepo {
         .values({ id: spec.userId, full_name: '', is_admin: 0, created_at: now })
         .onConflict((oc) => oc.doNothing())
         .execute();
-      await trx
-        .insertInto('apps')
-        .values({ user_id: spec.userId, id: spec.appId, created_at: now })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      await trx
-        .insertInto('models')
-        .values({
-          user_id: spec.userId,
-          app_id: spec.appId,
-          id: spec.id,
-          ...fields,
-          created_at: now,
-          modified_at: now,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
+      await insertAppAndModel(trx, key, fields, now);
 
       const model = await selectModel(trx, key);
       const changed =
@@ -252,26 +209,17 @@ export class ModelsRepo {
       visibility,
     };
     await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('apps')
-        .values({ user_id: spec.userId, id: spec.appId, created_at: now })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      await trx
-        .insertInto('models')
-        .values({
-          user_id: spec.userId,
-          app_id: spec.appId,
-          id: spec.id,
+      await insertAppAndModel(
+        trx,
+        key,
+        {
           ...fields,
           model_type_id: spec.modelTypeId,
           builtin: 0,
           metadata: JSON.stringify(spec.metadata ?? {}),
-          created_at: now,
-          modified_at: now,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
+        },
+        now,
+      );
       const model = await selectModel(trx, key);
       if (!model) throw modelNotFound(key.userId, key.appId, key.modelId);
       if (model.builtin === 1) {
