@@ -30,28 +30,37 @@ export interface Store {
   close(): Promise<void>;
 }
 
-async function migrate(db: Kysely<Database>): Promise<string[]> {
+async function migrate(db: Kysely<Database>, where: string): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    // `where` never holds a password; neither do the drivers' messages.
     throw new SibylError(
       StatusCode.INTERNAL_ERROR,
       'Database migration failed',
-      `${failed ? `${failed}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
+      `${where}: ${failed ? `${failed}: ` : ''}${describeError(error)}`,
       { cause: error },
     );
   }
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/** A driver error's message, with its code when the message is empty (pg's ECONNREFUSED is). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error instanceof AggregateError && !error.message) return describeError(error.errors[0]);
+  const code = (error as NodeJS.ErrnoException).code;
+  return error.message || code || error.name;
+}
+
 /** Opens (creating if needed) the store and brings its schema up to date before returning. */
 export async function openStore(opts: StoreOptions): Promise<Store> {
-  const { dialect, kind } = createDialect(opts);
+  const { dialect, kind, where } = createDialect(opts);
   const db = new Kysely<Database>({ dialect });
   let migrated: string[];
   try {
-    migrated = await migrate(db);
+    migrated = await migrate(db, where);
   } catch (err) {
     await db.destroy();
     throw err;

@@ -1,8 +1,10 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import {
   CompiledQuery,
+  PostgresDialect,
   SqliteAdapter,
   SqliteDialect,
   SqliteDriver,
@@ -10,18 +12,21 @@ import {
   type Dialect,
   type SqliteDialectConfig,
 } from 'kysely';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /**
  * The one place that knows which database engine is behind the store. Everything else speaks
- * portable Kysely. A Postgres location ({ postgresUrl }) will be added here, and only here.
+ * portable Kysely.
  */
 export type StoreLocation =
   /** A data directory (created 0700 if missing) holding `sibyl.db`. */
   | { dataDir: string }
   /** A SQLite file path, or ':memory:' for a private throw-away database. */
-  | { sqlitePath: string };
+  | { sqlitePath: string }
+  /** `postgres://user:password@host:port/database`: many server instances on one database. */
+  | { postgresUrl: string };
 
-export type DialectKind = 'sqlite';
+export type DialectKind = 'sqlite' | 'postgres';
 
 export const DATABASE_FILE = 'sibyl.db';
 
@@ -89,7 +94,87 @@ function openSqlite(path: string): Database.Database {
   return sqlite;
 }
 
-export function createDialect(location: StoreLocation): { dialect: Dialect; kind: DialectKind } {
+/**
+ * The URL with its password replaced by `***`, for messages and logs: a database URL is never
+ * shown whole. A string that does not parse as a URL is not shown at all.
+ */
+export function redactDatabaseUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '(an unparsable database URL)';
+  }
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** Refuses anything but a postgres:// (or postgresql://) URL with a host, without echoing secrets. */
+export function checkPostgresUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidArgumentError(
+      'the database URL is not a URL; expected postgres://user:password@host:port/database',
+    );
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
+    throw new InvalidArgumentError(
+      `the database URL starts with ${JSON.stringify(parsed.protocol)}, not postgres://; only Postgres is supported (SQLite is the default, in the data directory)`,
+    );
+  if (!parsed.hostname || parsed.pathname.length <= 1)
+    throw new InvalidArgumentError(
+      `the database URL ${redactDatabaseUrl(url)} needs a host and a database: postgres://user:password@host:port/database`,
+    );
+}
+
+const PG_INT8_OID = 20;
+const PG_NUMERIC_OID = 1700;
+
+/**
+ * pg hands out int8 (count(), sum()) and numeric as strings, since they can exceed 2^53; ours are
+ * counts and small integers, so they become numbers, as SQLite gives them. Set on this pool only,
+ * not on pg's global table.
+ */
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === PG_INT8_OID || oid === PG_NUMERIC_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * Postgres, for several server instances on one database. Transactions are READ COMMITTED
+ * (Kysely's default); the repos get BEGIN IMMEDIATE's guarantees from row locks instead: every
+ * transaction that reads-then-writes (version seq allocation) first writes the row it depends on,
+ * and inserts use ON CONFLICT, which waits for a concurrent insert of the same key. Migrations run
+ * in one transaction under Kysely's advisory lock, so instances starting together apply them once.
+ */
+function openPostgres(url: string): pg.Pool {
+  checkPostgresUrl(url);
+  const pool = new pg.Pool({ connectionString: url, types: pgTypes, application_name: 'sibyl' });
+  // An idle connection dropped by the server (restart, timeout) is reported here; without a
+  // listener it would crash the process. The next query opens a fresh connection or fails.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export interface CreatedDialect {
+  dialect: Dialect;
+  kind: DialectKind;
+  /** Where the database is, safe to show (a URL without its password). */
+  where: string;
+}
+
+export function createDialect(location: StoreLocation): CreatedDialect {
+  if ('postgresUrl' in location) {
+    return {
+      dialect: new PostgresDialect({ pool: openPostgres(location.postgresUrl) }),
+      kind: 'postgres',
+      where: redactDatabaseUrl(location.postgresUrl),
+    };
+  }
   let path: string;
   if ('dataDir' in location) {
     mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
@@ -97,5 +182,5 @@ export function createDialect(location: StoreLocation): { dialect: Dialect; kind
   } else {
     path = location.sqlitePath;
   }
-  return { dialect: new SibylSqliteDialect({ database: openSqlite(path) }), kind: 'sqlite' };
+  return { dialect: new SibylSqliteDialect({ database: openSqlite(path) }), kind: 'sqlite', where: path };
 }

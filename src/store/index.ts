@@ -1,17 +1,28 @@
 export { openStore, type Store, type StoreOptions } from './db.js';
-export { DATABASE_FILE, type DialectKind, type StoreLocation } from './dialect.js';
+export {
+  checkPostgresUrl,
+  DATABASE_FILE,
+  redactDatabaseUrl,
+  type DialectKind,
+  type StoreLocation,
+} from './dialect.js';
 export type { PageOptions } from './repos/common.js';
 export type { UserRecord, NewUser, UsersRepo } from './repos/users.js';
 export {
   PAT_PREFIX,
   TOUCH_INTERVAL_MS,
   looksLikePat,
+  isScope,
+  SCOPES,
+  type Scope,
+  type NewPat,
+  type PatLookup,
   type CreatedPat,
   type PatInfo,
   type PatsRepo,
   type VerifiedPat,
 } from './repos/pats.js';
-export type { AppRecord, AppsRepo } from './repos/apps.js';
+export type { AppRecord, AppsRepo, AppVisibility, NewApp } from './repos/apps.js';
 export {
   VERSION_READY,
   type BuiltinModelSpec,

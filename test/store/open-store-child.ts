@@ -1,10 +1,10 @@
-// Run as a separate process by store.test.ts: opens a data directory and writes a built-in model,
-// so the test can start several at once against one fresh directory.
-import { openStore } from '../../src/store/index.js';
+// Run as a separate process by store.test.ts: opens a database and writes a built-in model, so the
+// test can start several at once against one fresh database.
+import { openStore, type StoreLocation } from '../../src/store/index.js';
 
-const dataDir = process.argv[2];
-if (!dataDir) throw new Error('usage: open-store-child.ts DATA_DIR');
-const store = await openStore({ dataDir });
+const location = process.argv[2];
+if (!location) throw new Error('usage: open-store-child.ts LOCATION_JSON');
+const store = await openStore(JSON.parse(location) as StoreLocation);
 const { version } = await store.models.upsertBuiltin({
   userId: 'clarifai',
   appId: 'main',

@@ -2,7 +2,8 @@ import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/erro
 import { isValidId, newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { Data } from '../../core/wire.js';
-import type { InputsTable } from '../schema.js';
+import type { Kysely } from 'kysely';
+import type { Database, InputsTable } from '../schema.js';
 import {
   inserted,
   parseJson,
@@ -34,6 +35,17 @@ function toInputRecord(row: InputsTable): InputRecord {
     data: parseJson<Data>(row.data, {}),
     createdAt: row.created_at,
   };
+}
+
+async function mustHaveApp(db: Kysely<Database>, userId: string, appId: string): Promise<void> {
+  const app = await db
+    .selectFrom('apps')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('id', '=', appId)
+    .executeTakeFirst();
+  if (!app)
+    throw new NotFoundError(StatusCode.APP_DOES_NOT_EXIST, 'App does not exist', `${userId}/${appId}`);
 }
 
 /** Inputs stored in an app. Every query is scoped by (user, app): ids are unique only within one. */
@@ -68,14 +80,7 @@ export class InputsRepo {
         .executeTakeFirst();
       written = inserted(result);
     } catch (err) {
-      const app = await this.ctx.db
-        .selectFrom('apps')
-        .select('id')
-        .where('user_id', '=', userId)
-        .where('id', '=', appId)
-        .executeTakeFirst();
-      if (!app)
-        throw new NotFoundError(StatusCode.APP_DOES_NOT_EXIST, 'App does not exist', `${userId}/${appId}`);
+      await mustHaveApp(this.ctx.db, userId, appId);
       throw err;
     }
     if (!written) throw new SibylError(StatusCode.INPUT_ALREADY_EXISTS, 'Input already exists', id);
@@ -85,6 +90,9 @@ export class InputsRepo {
   /** Stores several inputs all or nothing: one taken id (or a repeated one) stores none of them. */
   async createMany(userId: string, appId: string, inputs: readonly NewInput[]): Promise<InputRecord[]> {
     return this.ctx.db.transaction().execute(async (trx) => {
+      // Asked up front: on Postgres a failed insert aborts the transaction, so create() could not
+      // ask afterwards why it failed.
+      await mustHaveApp(trx, userId, appId);
       const repo = new InputsRepo({ ...this.ctx, db: trx });
       const records: InputRecord[] = [];
       for (const input of inputs) records.push(await repo.create(userId, appId, input));
@@ -125,6 +133,7 @@ export class InputsRepo {
    */
   async deleteMany(userId: string, appId: string, ids: readonly string[]): Promise<void> {
     const unique = [...new Set(ids)];
+    if (unique.length === 0) return; // `in ()` is an error on Postgres
     await this.ctx.db.transaction().execute(async (trx) => {
       const found = await trx
         .selectFrom('inputs')
