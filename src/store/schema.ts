@@ -7,6 +7,8 @@
  * as text), booleans are INTEGER 0/1, JSON is TEXT. These behave the same on SQLite and Postgres.
  */
 
+import type { Generated } from 'kysely';
+
 export interface UsersTable {
   id: string;
   full_name: string;
@@ -25,12 +27,21 @@ export interface PatsTable {
   description: string;
   created_at: string;
   last_used_at: string | null;
+  /** Space-separated scope names (predict read write admin); keys made before 0003 have all four. */
+  scopes: Generated<string>;
+  /** ISO-8601 UTC; null: never expires. */
+  expires_at: string | null;
+  /** ISO-8601 UTC when revoked; a revoked key is kept so auth can say why it is refused. */
+  revoked_at: string | null;
 }
 
 export interface AppsTable {
   user_id: string;
   id: string;
   created_at: string;
+  /** 'private' or 'public': a public app's inputs may be read by any key. */
+  visibility: Generated<string>;
+  description: Generated<string>;
 }
 
 export interface ModelsTable {

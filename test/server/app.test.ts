@@ -138,6 +138,8 @@ let localApp: FastifyInstance;
 let adminId: string;
 let adminKey: string;
 let bobKey: string;
+/** A plain (non-admin) user: admins may act on any user's resources, so privacy is proven with eve. */
+let eveKey: string;
 let recognitionVersion: string;
 let photoServer: http.Server;
 let photoBase: string;
@@ -151,6 +153,8 @@ before(async () => {
 
   await store.users.create({ id: 'bob', fullName: 'Bob' });
   bobKey = (await store.pats.create('bob', 'bob tests')).token;
+  await store.users.create({ id: 'eve' });
+  eveKey = (await store.pats.create('eve', 'eve tests')).token;
   await store.apps.ensure('bob', BOB_APP);
   await store.models.create({
     userId: 'bob',
@@ -316,7 +320,7 @@ describe('users', () => {
 
   it("another user's id -> 404, whether or not that user exists", async () => {
     for (const other of ['bob', 'clarifai', 'nobody-at-all']) {
-      const res = await call(app, 'GET', `/v2/users/${other}`, { key: adminKey });
+      const res = await call(app, 'GET', `/v2/users/${other}`, { key: eveKey });
       assertError(res, 404, StatusCode.USER_DOES_NOT_EXIST);
     }
   });
@@ -793,40 +797,40 @@ describe('privacy: a private model of another user reads as missing', () => {
     );
   }
 
-  it("admin's GET of bob's private model is answered like a missing model", async () => {
-    const secret = await call(app, 'GET', secretPath, { key: adminKey });
-    const missing = await call(app, 'GET', missingPath, { key: adminKey });
+  it("another user's GET of bob's private model is answered like a missing model", async () => {
+    const secret = await call(app, 'GET', secretPath, { key: eveKey });
+    const missing = await call(app, 'GET', missingPath, { key: eveKey });
     assertSameAsMissing(secret, missing);
     // The list of available models in the error does not include it either.
     assert.ok(!(secret.body.status.details ?? '').includes(`bob/${BOB_APP}/${BOB_MODEL},`));
   });
 
   it('the same through the versions route', async () => {
-    const secret = await call(app, 'GET', `${secretPath}/versions/${BOB_VERSION}`, { key: adminKey });
-    const missing = await call(app, 'GET', `${missingPath}/versions/${BOB_VERSION}`, { key: adminKey });
+    const secret = await call(app, 'GET', `${secretPath}/versions/${BOB_VERSION}`, { key: eveKey });
+    const missing = await call(app, 'GET', `${missingPath}/versions/${BOB_VERSION}`, { key: eveKey });
     assertSameAsMissing(secret, missing);
   });
 
-  it('absent from the lists admin sees', async () => {
-    const all = await call(app, 'GET', '/v2/models', { key: adminKey });
+  it('absent from the lists another user sees', async () => {
+    const all = await call(app, 'GET', '/v2/models', { key: eveKey });
     assertOk(all);
     assert.ok(!all.body.models?.some((m) => m.id === BOB_MODEL));
-    const inApp = await call(app, 'GET', `/v2/users/bob/apps/${BOB_APP}/models`, { key: adminKey });
+    const inApp = await call(app, 'GET', `/v2/users/bob/apps/${BOB_APP}/models`, { key: eveKey });
     assertOk(inApp);
     assert.deepEqual(inApp.body.models, []);
   });
 
-  it("admin's predict on it is answered like a missing model", async () => {
+  it("another user's predict on it is answered like a missing model", async () => {
     const body = { inputs: [imageInput()] };
-    const secret = await call(app, 'POST', `${secretPath}/outputs`, { key: adminKey, body });
-    const missing = await call(app, 'POST', `${missingPath}/outputs`, { key: adminKey, body });
+    const secret = await call(app, 'POST', `${secretPath}/outputs`, { key: eveKey, body });
+    const missing = await call(app, 'POST', `${missingPath}/outputs`, { key: eveKey, body });
     assertSameAsMissing(secret, missing);
     const secretVersion = await call(app, 'POST', `${secretPath}/versions/${BOB_VERSION}/outputs`, {
-      key: adminKey,
+      key: eveKey,
       body,
     });
     const missingVersion = await call(app, 'POST', `${missingPath}/versions/${BOB_VERSION}/outputs`, {
-      key: adminKey,
+      key: eveKey,
       body,
     });
     assertSameAsMissing(secretVersion, missingVersion);
@@ -928,7 +932,7 @@ describe('inputs', () => {
     assertError(
       await call(app, 'GET', `/v2/users/${adminId}/apps/default/inputs/${inputId}`, { key: bobKey }),
       404,
-      StatusCode.USER_DOES_NOT_EXIST,
+      StatusCode.INPUT_DOES_NOT_EXIST,
     );
     assertError(
       await call(app, 'GET', `/v2/users/me/apps/default/inputs/${inputId}`, { key: bobKey }),

@@ -15,7 +15,15 @@ export async function authenticate(ctx: ServiceContext, header: string | undefin
   }
   const match = /^(Key|Bearer)\s+(\S+)\s*$/i.exec(header.trim());
   if (!match) throw new AuthError('the Authorization header must be "Key <PAT>"');
-  const found = await ctx.store.pats.verify(match[2]!);
-  if (!found) throw new AuthError('the personal access token is not valid on this server');
-  return { userId: found.userId };
+  const found = await ctx.store.pats.lookup(match[2]!);
+  switch (found.status) {
+    case 'ok':
+      return { userId: found.pat.userId, keyId: found.pat.patId, scopes: found.pat.scopes };
+    case 'revoked':
+      throw new AuthError(`the personal access token was revoked at ${found.at}`);
+    case 'expired':
+      throw new AuthError(`the personal access token expired at ${found.at}`);
+    default:
+      throw new AuthError('the personal access token is not valid on this server');
+  }
 }

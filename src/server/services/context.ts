@@ -1,5 +1,5 @@
 import type { Engine } from '../../engine/index.js';
-import type { Store } from '../../store/index.js';
+import type { Scope, Store } from '../../store/index.js';
 
 export interface ServiceOptions {
   /** Let URL inputs reach loopback/private/link-local addresses (off for a listening server). */
@@ -26,6 +26,10 @@ export interface ServiceContext {
 /** Who is calling, once authenticated. */
 export interface Caller {
   userId: string;
+  /** The PAT's id; absent for the embedded local user. */
+  keyId?: string;
+  /** What the key may do; absent means everything (the embedded local user, in-process calls). */
+  scopes?: readonly Scope[];
 }
 
 export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import type { BaseResponse } from '../../core/wire.js';
 import type { Caller, ServiceContext } from './context.js';
 import { ok } from './reply.js';
-import { ownUserId } from './users.js';
+import { ownerFor } from './access.js';
 
 /**
  * DELETE .../inputs/{input_id} and DELETE .../inputs {"ids": [...]}: removes the caller's own
@@ -16,7 +16,7 @@ export async function deleteInputs(
   ids: readonly string[],
   reqId: string,
 ): Promise<BaseResponse> {
-  const owner = ownUserId(caller, userId);
+  const owner = await ownerFor(ctx, caller, userId);
   if (ids.length === 0) throw new InvalidArgumentError('"ids" must list at least one input id');
   await ctx.store.inputs.deleteMany(owner, appId, ids);
   return { status: ok(reqId) };

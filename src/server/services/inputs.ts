@@ -6,7 +6,7 @@ import type { InputRecord } from '../../store/index.js';
 import type { Caller, ServiceContext } from './context.js';
 import { ok } from './reply.js';
 import { parseInputs } from './request-shape.js';
-import { ownUserId } from './users.js';
+import { ownerFor, readableApp } from './access.js';
 
 /** POST /v2/users/{user_id}/apps/{app_id}/inputs: stores inputs in the caller's own app. */
 export async function postInputs(
@@ -17,7 +17,7 @@ export async function postInputs(
   body: unknown,
   reqId: string,
 ): Promise<MultiInputResponse> {
-  const owner = ownUserId(caller, userId);
+  const owner = await ownerFor(ctx, caller, userId);
   checkAppId(appId);
   const inputs = parseInputs(body);
   inputs.forEach(({ input }, i) => {
@@ -45,8 +45,10 @@ export async function getInput(
   inputId: string,
   reqId: string,
 ): Promise<SingleInputResponse> {
-  const owner = ownUserId(caller, userId);
-  const rec = await ctx.store.inputs.get(owner, appId, inputId);
+  const rec = await readableApp(ctx, caller, userId, appId).then(
+    ({ app }) => ctx.store.inputs.get(app.userId, appId, inputId),
+    () => undefined, // an app the caller may not read: its inputs read as missing
+  );
   if (!rec) {
     throw new NotFoundError(
       StatusCode.INPUT_DOES_NOT_EXIST,
@@ -65,9 +67,56 @@ export async function listInputs(
   page: { page: number; perPage: number },
   reqId: string,
 ): Promise<MultiInputResponse> {
-  const owner = ownUserId(caller, userId);
-  const recs = await ctx.store.inputs.list(owner, appId, page);
+  const { app } = await readableApp(ctx, caller, userId, appId);
+  const recs = await ctx.store.inputs.list(app.userId, appId, page);
   return { status: ok(reqId), inputs: recs.map(toWireInput) };
+}
+
+/** PATCH .../inputs: changes the data of one's inputs (`action` merge, the default, or overwrite). */
+export async function patchInputs(
+  ctx: ServiceContext,
+  caller: Caller,
+  userId: string,
+  appId: string,
+  inputs: Record<string, unknown>[],
+  action: string,
+  reqId: string,
+): Promise<MultiInputResponse> {
+  const owner = await ownerFor(ctx, caller, userId);
+  if (action !== '' && action !== 'merge' && action !== 'overwrite') {
+    throw new InvalidArgumentError(
+      `action must be merge or overwrite; got "${action}"`,
+      StatusCode.INPUT_INVALID_ARGUMENT,
+    );
+  }
+  if (inputs.length === 0) throw new InvalidArgumentError('"inputs" must list at least one input');
+  const out: Input[] = [];
+  for (const i of inputs) {
+    const id = typeof i.id === 'string' ? i.id : '';
+    const data = i.data;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new InvalidArgumentError(
+        `input "${id}" needs a "data" object`,
+        StatusCode.INPUT_INVALID_ARGUMENT,
+      );
+    }
+    const rec = await ctx.store.inputs.patch(
+      owner,
+      appId,
+      id,
+      data,
+      action === 'overwrite' ? 'overwrite' : 'merge',
+    );
+    if (!rec) {
+      throw new NotFoundError(
+        StatusCode.INPUT_DOES_NOT_EXIST,
+        'Input does not exist',
+        `no input "${id}" in app "${appId}"`,
+      );
+    }
+    out.push(toWireInput(rec));
+  }
+  return { status: ok(reqId), inputs: out };
 }
 
 function checkAppId(appId: string): void {

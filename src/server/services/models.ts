@@ -4,6 +4,7 @@ import type { ModelRef } from '../../core/urls.js';
 import type { ModelVersion, MultiModelResponse, SingleModelResponse, WireModel } from '../../core/wire.js';
 import { Visibility } from '../../core/wire.js';
 import type { ModelRecord, ModelVersionRecord } from '../../store/index.js';
+import { actsFor } from './access.js';
 import type { Caller, ServiceContext } from './context.js';
 import { ok } from './reply.js';
 
@@ -21,7 +22,9 @@ export async function resolveModel(
   caller: Caller,
   ref: ModelRef,
 ): Promise<ResolvedModel> {
-  const model = await ctx.store.models.getVisible(caller.userId, ref.userId, ref.appId, ref.modelId);
+  // an admin sees every model: as its owner does
+  const viewer = (await actsFor(ctx, caller, ref.userId)) ? ref.userId : caller.userId;
+  const model = await ctx.store.models.getVisible(viewer, ref.userId, ref.appId, ref.modelId);
   if (!model) throw await modelNotFound(ctx, caller, ref);
   const version = ref.versionId
     ? await ctx.store.models.getVersion(ref.userId, ref.appId, ref.modelId, ref.versionId)
@@ -34,6 +37,11 @@ export async function resolveModel(
     );
   }
   return { model, version };
+}
+
+/** The answer for a model the caller may not see or that does not exist: the same for both. */
+export function modelNotFoundFor(ctx: ServiceContext, caller: Caller, ref: ModelRef): Promise<NotFoundError> {
+  return modelNotFound(ctx, caller, ref);
 }
 
 async function modelNotFound(ctx: ServiceContext, caller: Caller, ref: ModelRef): Promise<NotFoundError> {

@@ -2,8 +2,12 @@ import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
 import { deleteInputs } from './input-deletion.js';
-import { getInput, listInputs, postInputs } from './inputs.js';
-import { getApp, listApps } from './apps.js';
+import { getInput, listInputs, patchInputs, postInputs } from './inputs.js';
+import { deleteApp, getApp, listApps, patchApps, postApps } from './apps.js';
+import { requireScope } from './access.js';
+import { deleteKey, getKey, listKeys, patchKeys, postKeys } from './keys.js';
+import { deleteModel, patchModels, postModels } from './model-writes.js';
+import { RPC_SCOPES } from './scopes.js';
 import type { Caller, ServiceContext } from './context.js';
 import { getModelOutputInfo, getModelVersion, listModelVersions } from './model-versions.js';
 import { getModel, listModels } from './models.js';
@@ -114,6 +118,16 @@ const predictRpc: RpcHandler = async (ctx, caller, req, reqId, signal) => {
   return predict(ctx, caller, ref, req, reqId, signal);
 };
 
+function messages(v: unknown): Message[] {
+  return Array.isArray(v) ? v.filter(isObject) : [];
+}
+
+function required(req: Message, field: string, code: number = StatusCode.CONN_INVALID_REQUEST): string {
+  const v = text(req, field);
+  if (!v) throw new InvalidArgumentError(`${field} is required`, code);
+  return v;
+}
+
 function stringList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];
 }
@@ -207,6 +221,48 @@ export const RPCS: Readonly<Record<string, RpcHandler>> = {
 
   DeleteInputs: (ctx, caller, req, reqId) =>
     deleteInputs(ctx, caller, userOf(req), appOf(req), stringList(req.ids), reqId),
+
+  PatchInputs: (ctx, caller, req, reqId) =>
+    patchInputs(ctx, caller, userOf(req), appOf(req), messages(req.inputs), text(req, 'action') ?? '', reqId),
+
+  PostApps: (ctx, caller, req, reqId) => postApps(ctx, caller, userOf(req), messages(req.apps), reqId),
+
+  PatchApps: (ctx, caller, req, reqId) => patchApps(ctx, caller, userOf(req), messages(req.apps), reqId),
+
+  DeleteApp: (ctx, caller, req, reqId) => {
+    const appId = userAppOf(req).appId;
+    if (!appId) throw new InvalidArgumentError('user_app_id.app_id is required');
+    return deleteApp(ctx, caller, userOf(req), appId, reqId);
+  },
+
+  PostModels: (ctx, caller, req, reqId) => {
+    const models = messages(req.models);
+    if (models.length === 0 && isObject(req.model)) models.push(req.model);
+    return postModels(ctx, caller, userOf(req), appOf(req), models, reqId);
+  },
+
+  PatchModels: (ctx, caller, req, reqId) =>
+    patchModels(ctx, caller, userOf(req), appOf(req), messages(req.models), reqId),
+
+  DeleteModel: (ctx, caller, req, reqId) =>
+    deleteModel(
+      ctx,
+      caller,
+      userOf(req),
+      appOf(req),
+      required(req, 'model_id', StatusCode.MODEL_INVALID_ARGUMENT),
+      reqId,
+    ),
+
+  PostKeys: (ctx, caller, req, reqId) => postKeys(ctx, caller, userOf(req), messages(req.keys), reqId),
+
+  ListKeys: (ctx, caller, req, reqId) => listKeys(ctx, caller, userOf(req), pageOf(req), reqId),
+
+  GetKey: (ctx, caller, req, reqId) => getKey(ctx, caller, userOf(req), required(req, 'key_id'), reqId),
+
+  DeleteKey: (ctx, caller, req, reqId) => deleteKey(ctx, caller, userOf(req), required(req, 'key_id'), reqId),
+
+  PatchKeys: (ctx, caller, req, reqId) => patchKeys(ctx, caller, userOf(req), messages(req.keys), reqId),
 };
 
 /**
@@ -216,9 +272,24 @@ export const RPCS: Readonly<Record<string, RpcHandler>> = {
  */
 export const STREAMING_PREDICT_RPCS = ['GenerateModelOutputs', 'StreamModelOutputs'] as const;
 
+/**
+ * The handler of an RPC, behind the check that the key has the scope the RPC needs (scopes.ts),
+ * so REST, gRPC and gRPC-web refuse an out-of-scope key alike.
+ */
 export function rpcHandler(name: string): RpcHandler | undefined {
-  if ((STREAMING_PREDICT_RPCS as readonly string[]).includes(name)) return predictRpc;
-  return Object.prototype.hasOwnProperty.call(RPCS, name) ? RPCS[name] : undefined;
+  const handler = (STREAMING_PREDICT_RPCS as readonly string[]).includes(name)
+    ? predictRpc
+    : Object.prototype.hasOwnProperty.call(RPCS, name)
+      ? RPCS[name]
+      : undefined;
+  if (!handler) return undefined;
+  const scope = RPC_SCOPES[name];
+  if (scope === null) return handler;
+  if (scope === undefined) throw new Error(`RPC ${name} has no scope in RPC_SCOPES`);
+  return (ctx, caller, req, reqId, signal) => {
+    requireScope(caller, scope, name);
+    return handler(ctx, caller, req, reqId, signal);
+  };
 }
 
 /** Every RPC name served, streaming ones included. */

@@ -111,6 +111,42 @@ export class InputsRepo {
     return row ? toInputRecord(row) : undefined;
   }
 
+  /**
+   * Changes an input's data: `merge` (default) sets the given top-level fields of `data` and
+   * merges `metadata` objects; `overwrite` replaces data. Undefined when there is no such input.
+   */
+  async patch(
+    userId: string,
+    appId: string,
+    inputId: string,
+    data: Data,
+    action: 'merge' | 'overwrite' = 'merge',
+  ): Promise<InputRecord | undefined> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const repo = new InputsRepo({ ...this.ctx, db: trx });
+      const current = await repo.get(userId, appId, inputId);
+      if (!current) return undefined;
+      let next: Data = data;
+      if (action === 'merge') {
+        const old = current.data as Record<string, unknown>;
+        const add = data as Record<string, unknown>;
+        const meta =
+          isRecord(old.metadata) && isRecord(add.metadata)
+            ? { metadata: { ...old.metadata, ...add.metadata } }
+            : {};
+        next = { ...old, ...add, ...meta } as Data;
+      }
+      await trx
+        .updateTable('inputs')
+        .set({ data: JSON.stringify(next) })
+        .where('user_id', '=', userId)
+        .where('app_id', '=', appId)
+        .where('id', '=', inputId)
+        .execute();
+      return { ...current, data: next };
+    });
+  }
+
   /** Newest first (ties broken by id, so pages never overlap). */
   async list(userId: string, appId: string, page?: PageOptions): Promise<InputRecord[]> {
     const { limit, offset } = toLimitOffset(page);
@@ -159,4 +195,8 @@ export class InputsRepo {
         .execute();
     });
   }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -278,6 +278,59 @@ export class ModelsRepo {
     return (await this.mustGetWithVersion(key, versionId)).version;
   }
 
+  /**
+   * Changes a user's model's name, description and/or visibility; false when there is no such
+   * model. Server-managed (built-in) models are refused: the server rewrites them at every start.
+   */
+  async patch(
+    userId: string,
+    appId: string,
+    modelId: string,
+    changes: { name?: string; description?: string; visibility?: string },
+  ): Promise<boolean> {
+    if (changes.visibility !== undefined) checkVisibility(changes.visibility);
+    const key = { userId, appId, modelId };
+    const model = await selectModel(this.ctx.db, key);
+    if (!model) return false;
+    if (model.builtin === 1) throw managed(key);
+    const set: { name?: string; description?: string; visibility?: string } = {};
+    if (changes.name !== undefined) set.name = changes.name;
+    if (changes.description !== undefined) set.description = changes.description;
+    if (changes.visibility !== undefined) set.visibility = changes.visibility;
+    if (Object.keys(set).length === 0) return true;
+    const result = await this.ctx.db
+      .updateTable('models')
+      .set({ ...set, modified_at: timestamp(this.ctx) })
+      .where('user_id', '=', userId)
+      .where('app_id', '=', appId)
+      .where('id', '=', modelId)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Deletes a user's model and its versions; false when missing. Built-in models are refused. */
+  async delete(userId: string, appId: string, modelId: string): Promise<boolean> {
+    const key = { userId, appId, modelId };
+    const model = await selectModel(this.ctx.db, key);
+    if (!model) return false;
+    if (model.builtin === 1) throw managed(key);
+    return this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('model_versions')
+        .where('user_id', '=', userId)
+        .where('app_id', '=', appId)
+        .where('model_id', '=', modelId)
+        .execute();
+      const result = await trx
+        .deleteFrom('models')
+        .where('user_id', '=', userId)
+        .where('app_id', '=', appId)
+        .where('id', '=', modelId)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    });
+  }
+
   /** The model if the viewer may see it (public, or owned by the viewer); otherwise undefined. */
   async getVisible(
     viewerUserId: string | undefined,
@@ -416,4 +469,11 @@ export class ModelsRepo {
     if (!model || !version) throw modelNotFound(key.userId, key.appId, key.modelId);
     return { model: toModelRecord(model), version: toVersionRecord(version) };
   }
+}
+
+function managed(key: Key): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `model ${key.userId}/${key.appId}/${key.modelId} is managed by the server and cannot be changed or deleted`,
+    StatusCode.MODEL_INVALID_ARGUMENT,
+  );
 }
