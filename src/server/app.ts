@@ -1,12 +1,13 @@
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PredictionError, SibylError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { StatusCode } from '../core/status.js';
 import type { Engine } from '../engine/index.js';
 import type { Store } from '../store/index.js';
 import { registerCors } from './cors.js';
-import { toErrorReply } from './errors.js';
+import { registerBodyBudget } from './body-budget.js';
+import { clientErrorResponse, MAX_PATH_SEGMENT, MAX_URL_LENGTH, toErrorReply } from './errors.js';
 import { isPlaygroundPath, registerPlaygroundRoutes } from './playground/routes.js';
 import { isGrpcWebPath, registerGrpcWebRoutes } from './routes/grpc-web.js';
 import { registerRpcRoutes, unservedRpcFor } from './routes/v2/rpc-routes.js';
@@ -14,6 +15,7 @@ import { registerSibylRoutes } from './routes/v2/sibyl.js';
 import { authenticate } from './services/auth.js';
 import type { ServiceContext, ServiceOptions } from './services/context.js';
 import { DEFAULT_SERVICE_OPTIONS } from './services/context.js';
+import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from './services/json-limits.js';
 
 export interface AppOptions {
   store: Store;
@@ -36,7 +38,15 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** gRPC-web at `/clarifai.api.V2/<Method>` (on by default). */
   grpcWeb?: boolean;
+  /** Bytes all request bodies in flight may hold together (past it: 503, Retry-After). */
+  bodyBudget?: number;
+  /** JSON nesting depth and free-form string limits (see json-limits.ts). */
+  jsonLimits?: Partial<JsonLimits>;
 }
+
+/** Defaults of the HTTP limits; main.ts's connection limits sit beside them there. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
+export const DEFAULT_BODY_BUDGET = 512 * 1024 * 1024;
 
 /**
  * Requests are validated in services/request-shape.ts, shared by every transport (REST now, gRPC
@@ -56,6 +66,12 @@ const NO_SCHEMA_COMPILERS = {
 const PUBLIC_PATHS = new Set(['/health', '/v2/healthz']);
 
 const contexts = new WeakMap<FastifyInstance, ServiceContext>();
+const draining = new WeakSet<FastifyInstance>();
+
+/** From now on the app answers new requests 503 (shutting down); those in flight finish. */
+export function startDraining(app: FastifyInstance): void {
+  draining.add(app);
+}
 
 /** The service context an app was built with, for the transports beside it (gRPC). */
 export function serviceContextOf(app: FastifyInstance): ServiceContext {
@@ -72,21 +88,40 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     options: { ...DEFAULT_SERVICE_OPTIONS, ...opts.service },
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
   };
-  const bodyLimit = opts.bodyLimit ?? 64 * 1024 * 1024;
+  const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const jsonLimits = { ...DEFAULT_JSON_LIMITS, ...opts.jsonLimits };
   const app = Fastify({
     logger: false,
     bodyLimit,
     genReqId: () => newId(),
     schemaController: { compilersFactory: NO_SCHEMA_COMPILERS },
     // `/v2/users/me/` answers like `/v2/users/me`, as Clarifai's API does.
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_SEGMENT },
+    // the router's own errors (a bad %ff, an over-long id) answer in the v2 shape too
+    frameworkErrors: (err, req, reply: FastifyReply) => {
+      const out = toErrorReply(err, req.id);
+      void reply.code(out.httpStatus).send({ status: out.status });
+    },
+    clientErrorHandler: (err, socket) => {
+      if (socket.writable) socket.end(clientErrorResponse(err));
+      else socket.destroy(err);
+    },
   });
   contexts.set(app, ctx);
   const logError = opts.logError ?? ((err, reqId) => console.error(`[${reqId}]`, err));
   const grpcWeb = opts.grpcWeb !== false;
 
   registerCors(app, opts.corsOrigins ?? []); // first: a preflight is answered before auth
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
+    if (draining.has(app)) {
+      void reply.header('connection', 'close');
+      throw new SibylError(StatusCode.TRY_AGAIN, 'Server shutting down', 'the server is shutting down');
+    }
+    if (req.url.length > MAX_URL_LENGTH) {
+      throw Object.assign(new Error(`the URL is longer than ${MAX_URL_LENGTH} characters`), {
+        statusCode: 414,
+      });
+    }
     const path = req.url.split('?')[0]!.replace(/(.)\/$/, '$1'); // /health/ reaches health too
     if (PUBLIC_PATHS.has(path) || isPlaygroundPath(path)) return;
     if (grpcWeb && isGrpcWebPath(path)) return; // gRPC-web answers a bad key in its own message
@@ -110,11 +145,15 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     });
   }
 
+  registerBodyBudget(app, opts.bodyBudget ?? DEFAULT_BODY_BUDGET);
+  app.addHook('preValidation', async (req) => checkJsonLimits(req.body, jsonLimits));
+
   app.setErrorHandler((err, req, reply) => {
     const out = toErrorReply(err, req.id, bodyLimit);
-    // Most SibylErrors are expected outcomes whose text is in the reply (a URL that cannot be
-    // fetched, a bad input); only the unexpected and a crashing model are worth a stack in the log.
-    if (!(err instanceof SibylError) || err instanceof PredictionError) logError(err, req.id);
+    // A client's mistake (bad JSON, a bad input, a URL that cannot be fetched) is in the reply and
+    // the request log line; only the unexpected and a crashing model are worth a stack in the log.
+    if (out.httpStatus >= 500 && !(err instanceof SibylError && !(err instanceof PredictionError)))
+      logError(err, req.id);
     if (out.retryAfterSeconds !== undefined) void reply.header('retry-after', String(out.retryAfterSeconds));
     void reply.code(out.httpStatus).send({ status: out.status });
   });

@@ -1,7 +1,8 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Store } from '../store/index.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 export const ADMIN_USER_ID = 'admin';
 export const BOOTSTRAP_FILE = 'bootstrap.yaml';
@@ -50,7 +51,7 @@ export async function writeBootstrapFile(
     '# Written by `clarifai serve` at each start. Log in with:\n' +
     `#   clarifai login --config ${path}\n` +
     stringify({ user_id: userId, pat, base_url: baseUrl });
-  await writeFile(path, body, { mode: 0o600 });
-  await chmod(path, 0o600);
+  // atomic: this file holds the only copy of the admin key, so a crash mid-write must not lose it
+  await writeFileAtomic(path, body, 0o600);
   return { path, userId, createdPat };
 }

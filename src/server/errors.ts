@@ -10,6 +10,12 @@ import {
 import { StatusCode } from '../core/status.js';
 import type { Status } from '../core/wire.js';
 
+/** The longest path segment (an id) the router matches; longer ones answer 414. */
+export const MAX_PATH_SEGMENT = 128;
+
+/** The longest request path (with its query string) answered; longer ones answer 414. */
+export const MAX_URL_LENGTH = 8192;
+
 export interface ErrorReply {
   httpStatus: number;
   status: Status;
@@ -49,7 +55,34 @@ export function toErrorReply(err: unknown, reqId: string, bodyLimit?: number): E
       reqId,
     );
   }
-  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return reply(
+      415,
+      StatusCode.CONN_BAD_REQUEST_FORMAT,
+      'Unsupported media type',
+      'send a JSON body with content-type application/json',
+      reqId,
+    );
+  }
+  if (fastifyCode === 'FST_ERR_BAD_URL') {
+    return reply(
+      400,
+      StatusCode.CONN_BAD_REQUEST_FORMAT,
+      'Bad request format',
+      'the URL path is not valid percent-encoded UTF-8',
+      reqId,
+    );
+  }
+  if (fastifyCode === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return reply(
+      414,
+      StatusCode.CONN_INVALID_REQUEST,
+      'URI too long',
+      `a path segment is longer than ${MAX_PATH_SEGMENT} characters (ids have at most 128)`,
+      reqId,
+    );
+  }
+  if (fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return reply(
       400,
       StatusCode.CONN_BAD_REQUEST_FORMAT,
@@ -134,4 +167,39 @@ function formatBytes(n: number): string {
   if (n >= 1048576) return `${+(n / 1048576).toFixed(1)} MiB`;
   if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`;
   return `${n} bytes`;
+}
+
+/**
+ * The raw HTTP answer to a connection-level error from Node's HTTP parser (before any route or
+ * request id exists): a v2 `status` naming the limit, then the connection closes.
+ */
+export function clientErrorResponse(err: NodeJS.ErrnoException): string {
+  let out: ErrorReply;
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    out = reply(
+      431,
+      StatusCode.CONN_BAD_REQUEST_FORMAT,
+      'Request header fields too large',
+      'the request line and headers exceed the server limit of 16 KiB',
+      '',
+    );
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    out = reply(
+      408,
+      StatusCode.CONN_BAD_REQUEST_FORMAT,
+      'Request timeout',
+      'the request was not received in time (see the server request timeout)',
+      '',
+    );
+  } else {
+    out = reply(400, StatusCode.CONN_BAD_REQUEST_FORMAT, 'Bad request format', 'malformed HTTP request', '');
+  }
+  delete out.status.req_id;
+  const body = JSON.stringify({ status: out.status });
+  const text = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+  return (
+    `HTTP/1.1 ${out.httpStatus} ${text[out.httpStatus as 400 | 408 | 431]}\r\n` +
+    `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `Connection: close\r\n\r\n${body}`
+  );
 }

@@ -1,11 +1,41 @@
 import { readFileSync } from 'node:fs';
+import type { Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { serviceContextOf } from './app.js';
+import { DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT, serviceContextOf, startDraining } from './app.js';
 import type { BootstrapResult } from './bootstrap.js';
 import { writeBootstrapFile } from './bootstrap.js';
 import { createSniffingListener } from './grpc/listener.js';
 import type { V2Grpc } from './grpc/v2-service.js';
 import { openServerApp, type OpenServerAppOptions } from './open.js';
+
+/** Connection and body limits of a listening server; every field has its default here. */
+export interface ServerLimits {
+  /** Largest request body, in bytes (base64 images inflate by a third). */
+  bodyLimitBytes: number;
+  /** Bytes all request bodies in flight may hold together; past it, 503 with Retry-After. */
+  bodyBudgetBytes: number;
+  /** Whole request (headers and body) must arrive within this (ms); a dripped body is cut off (408). */
+  requestTimeoutMs: number;
+  /** Headers must arrive within this (ms); a connection that sends nothing is closed after it too. */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (ms). */
+  keepAliveTimeoutMs: number;
+  /** Open connections per port; past it new ones are closed at once (the server stays responsive). */
+  maxConnections: number;
+  /** On close (SIGTERM, SIGINT), requests in flight get this long (ms) to finish; new ones get 503. */
+  shutdownGraceMs: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  bodyLimitBytes: DEFAULT_BODY_LIMIT,
+  bodyBudgetBytes: DEFAULT_BODY_BUDGET,
+  requestTimeoutMs: 120_000,
+  headersTimeoutMs: 20_000,
+  keepAliveTimeoutMs: 5_000,
+  // below the usual 1,024 open files per process, leaving room for the database and models
+  maxConnections: 768,
+  shutdownGraceMs: 10_000,
+};
 
 export interface ServeOptions {
   host: string;
@@ -31,6 +61,8 @@ export interface ServeOptions {
   tls?: { certFile: string; keyFile: string };
   /** Browser origins allowed by CORS (`*` for any); none by default. */
   corsOrigins?: string[];
+  /** Body, timeout and connection limits; see DEFAULT_SERVER_LIMITS. */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
@@ -45,6 +77,7 @@ export interface RunningServer {
 
 /** Opens the data directory, listens, and refreshes bootstrap.yaml with where it listens. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
   const server = await openServerApp({
     dataDir: opts.dataDir,
     allowPrivateUrls: opts.allowPrivateUrls,
@@ -54,7 +87,25 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     ...(opts.modelsDir !== undefined ? { modelsDir: opts.modelsDir } : {}),
     ...(opts.maxUploadBytes !== undefined ? { service: { maxUploadBytes: opts.maxUploadBytes } } : {}),
     // gRPC-web goes with gRPC: `grpc: false` leaves the port to REST alone
-    http: { grpcWeb: opts.grpc !== false, ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) },
+    http: {
+      grpcWeb: opts.grpc !== false,
+      ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
+      bodyLimit: limits.bodyLimitBytes,
+      bodyBudget: limits.bodyBudgetBytes,
+    },
+  });
+  const httpServer = server.app.server;
+  httpServer.requestTimeout = limits.requestTimeoutMs;
+  httpServer.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  httpServer.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  trackTimeouts(httpServer);
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  httpServer.on('request', (_req, res: ServerResponse) => {
+    inFlight++;
+    res.once('close', () => {
+      if (--inFlight === 0) drained?.();
+    });
   });
   const listeners: Server[] = [];
   const sockets = new Set<Socket>();
@@ -62,7 +113,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const close = async () => {
     // a listener's close waits for its connections, so they are cut after it stops accepting
     const closed = listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
-    await grpc?.close();
+    // requests in flight finish (within the grace period); new ones on open connections get 503
+    startDraining(server.app);
+    httpServer.closeIdleConnections();
+    const grpcClosed = grpc?.close();
+    if (inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, limits.shutdownGraceMs);
+        drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await grpcClosed;
     for (const s of sockets) s.destroy();
     await Promise.all(closed);
     await server.close();
@@ -82,9 +146,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const listen = async (port: number, http2Only: boolean): Promise<number> => {
       const listener = createSniffingListener({
         http: server.app.server,
+        firstBytesTimeoutMs: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
         ...(g && (opts.grpc !== false || http2Only) ? { http2: (socket) => g.inject(socket) } : {}),
         ...(tls ? { tls } : {}),
       });
+      listener.maxConnections = limits.maxConnections;
       listener.on('connection', (s: Socket) => {
         sockets.add(s);
         s.once('close', () => sockets.delete(s));
@@ -118,4 +184,19 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 function displayHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Node enforces requestTimeout and headersTimeout from a check it starts when a server begins
+ * listening. This server never listens itself (the sniffing listener hands it connections), so
+ * the check is started here, on an interval short enough for the timeouts set.
+ */
+function trackTimeouts(server: HttpServer): void {
+  (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.max(
+    250,
+    Math.min(30_000, Math.floor(Math.min(server.headersTimeout, server.requestTimeout) / 4)),
+  );
+  for (const listener of server.listeners('listening')) {
+    if (listener.name === 'setupConnectionsTracking') (listener as () => void).call(server);
+  }
 }

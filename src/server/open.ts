@@ -32,8 +32,8 @@ export interface OpenServerAppOptions {
   /** Overrides of the service limits (largest model upload...). */
   service?: Partial<ServiceOptions>;
   logError?: AppOptions['logError'];
-  /** Browser origins allowed by CORS, and whether gRPC-web is served (see AppOptions). */
-  http?: Pick<AppOptions, 'corsOrigins' | 'grpcWeb'>;
+  /** CORS origins, gRPC-web, body size and memory budget, JSON limits (see AppOptions). */
+  http?: Pick<AppOptions, 'corsOrigins' | 'grpcWeb' | 'bodyLimit' | 'bodyBudget' | 'jsonLimits'>;
 }
 
 export interface ServerApp {

@@ -723,14 +723,14 @@ describe('predict', () => {
       assertError(res, 400, StatusCode.CONN_BAD_REQUEST_FORMAT, 'JSON');
     });
 
-    it('a body without a content type -> 400 CONN_BAD_REQUEST_FORMAT', async () => {
+    it('a body without a content type -> 415 CONN_BAD_REQUEST_FORMAT', async () => {
       const res = await app.inject({
         method: 'POST',
         url: `${RECOGNITION}/outputs`,
         headers: { authorization: `Key ${adminKey}` },
         payload: JSON.stringify({ inputs: [imageInput()] }),
       });
-      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.statusCode, 415, res.body);
       assert.equal(res.json<Reply>().status.code, StatusCode.CONN_BAD_REQUEST_FORMAT);
     });
 

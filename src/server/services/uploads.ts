@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,7 @@ import { isValidId, newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { SingleModelResponse } from '../../core/wire.js';
 import { readFolderVisibility, readModelFolder } from '../../engine/index.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { outputInfoOf, storedSpec } from '../output-info.js';
 import type { Caller, ServiceContext } from './context.js';
 import { toWireModel } from './models.js';
@@ -136,7 +137,7 @@ export async function startUpload(
   };
   const dir = path.join(uploadsDir(ctx), state.id);
   await mkdir(path.join(dir, FILES_DIR), { recursive: true, mode: 0o700 });
-  await writeFile(path.join(dir, STATE_FILE), JSON.stringify(state), { mode: 0o600 });
+  await writeFileAtomic(path.join(dir, STATE_FILE), JSON.stringify(state), 0o600);
   return { status: ok(reqId), upload: { id: state.id, files, max_bytes: limit } };
 }
 
