@@ -257,3 +257,44 @@ describe('graceful shutdown and atomic files', () => {
     }
   });
 });
+
+describe('URL inputs: one deadline per request', () => {
+  it('slow URLs past the request deadline -> an error naming it, long before the per-URL timeout', async () => {
+    const { createServer } = await import('node:http');
+    const { toEngineInputs } = await import('../../src/server/services/media.js');
+    const { DEFAULT_SERVICE_OPTIONS } = await import('../../src/server/services/context.js');
+    // answers headers at once, then drips its body: each URL stays under its own 10 s timeout
+    const slow = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const t = setInterval(() => res.write('a'), 100);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const port = (slow.address() as net.AddressInfo).port;
+    const ctx = {
+      options: {
+        ...DEFAULT_SERVICE_OPTIONS,
+        allowPrivateUrls: true,
+        urlTimeoutMs: 10_000,
+        urlRequestTimeoutMs: 700,
+      },
+    } as Parameters<typeof toEngineInputs>[0];
+    const started = Date.now();
+    try {
+      await assert.rejects(
+        toEngineInputs(
+          ctx,
+          Array.from({ length: 8 }, (_, i) => ({
+            type: 'text' as const,
+            url: `http://127.0.0.1:${port}/${i}`,
+          })),
+        ),
+        /must download within 0.7 s in total/,
+      );
+      assert.ok(Date.now() - started < 3000);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
+  });
+});

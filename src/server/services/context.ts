@@ -8,6 +8,8 @@ export interface ServiceOptions {
   maxUrlBytes: number;
   /** Whole-download limit for one URL input, redirects included. */
   urlTimeoutMs: number;
+  /** All URL downloads of one request together must finish within this (ms). */
+  urlRequestTimeoutMs: number;
   /** Bytes all URL inputs of one request may download together. */
   maxRequestUrlBytes: number;
   /** Bytes one model upload (all its files) may hold. */
@@ -36,6 +38,7 @@ export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
   allowPrivateUrls: false,
   maxUrlBytes: 20 * 1024 * 1024,
   urlTimeoutMs: 15_000,
+  urlRequestTimeoutMs: 60_000,
   maxRequestUrlBytes: 64 * 1024 * 1024,
   maxUploadBytes: 8 * 1024 ** 3,
 };

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, LimitError } from '../../core/errors.js';
+import { InvalidArgumentError, LimitError, SibylError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import type { EngineInput } from '../../engine/index.js';
 import { fetchUrl } from '../url-fetch/index.js';
@@ -58,8 +58,23 @@ export async function toEngineInputs(
 ): Promise<EngineInput[]> {
   const out = new Array<EngineInput>(sources.length);
   const abort = new AbortController();
+  let firstError: unknown;
   // the caller going away cancels its downloads too
   signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  // one deadline for all of the request's downloads, so 128 slow URLs cannot hold it for minutes
+  const deadlineMs = ctx.options.urlRequestTimeoutMs;
+  const hasUrl = sources.some((s) => s.url !== undefined);
+  const deadline = hasUrl
+    ? setTimeout(() => {
+        if (abort.signal.aborted) return;
+        firstError = new SibylError(
+          StatusCode.INPUT_CONNECTION_FAILED,
+          'Could not fetch URL',
+          `the URL inputs of one request must download within ${deadlineMs / 1000} s in total`,
+        );
+        abort.abort();
+      }, deadlineMs)
+    : undefined;
   const budget = ctx.options.maxRequestUrlBytes;
   let downloaded = 0;
   let next = 0;
@@ -80,7 +95,6 @@ export async function toEngineInputs(
       out[i] = input;
     }
   };
-  let firstError: unknown;
   const workers = Array.from({ length: Math.min(FETCH_CONCURRENCY, sources.length) }, () =>
     worker().catch((err: unknown) => {
       // the first failure is the one to report; the downloads it cancels fail after it
@@ -89,6 +103,7 @@ export async function toEngineInputs(
     }),
   );
   await Promise.all(workers);
+  clearTimeout(deadline);
   if (abort.signal.aborted) throw firstError;
   return out;
 }
