@@ -78,6 +78,10 @@ export function buildProgram(env: Env, version: string): Command {
     .option('--host <HOST>', 'Address to listen on', '127.0.0.1')
     .option('--port <PORT>', 'Port to listen on (0 picks a free one)', '8080')
     .option('--data-dir <PATH>', 'Data directory (default: $SIBYL_HOME, else $XDG_DATA_HOME/sibyl)')
+    .option(
+      '--database-url <URL>',
+      'Keep users, keys, models and inputs in Postgres (postgres://user:pass@host:port/db) instead of the data directory; env: DATABASE_URL',
+    )
     .option('--allow-private-urls', 'Let URL inputs reach loopback, private and link-local addresses')
     .option('--quiet', 'Do not print a line per request')
     .option('--models <DIR>', 'Also serve every model folder under DIR (each with a config.yaml), in place')

@@ -41,6 +41,8 @@ export interface ServeOptions {
   host: string;
   port: number;
   dataDir: string;
+  /** postgres://... : the store lives there, not in dataDir's SQLite file. */
+  databaseUrl?: string;
   allowPrivateUrls: boolean;
   /** One line per request; omitted for a quiet server. */
   logRequest?: (line: string) => void;
@@ -80,6 +82,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
   const server = await openServerApp({
     dataDir: opts.dataDir,
+    ...(opts.databaseUrl !== undefined ? { databaseUrl: opts.databaseUrl } : {}),
     allowPrivateUrls: opts.allowPrivateUrls,
     warmUp: true,
     ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),

@@ -12,7 +12,10 @@ import type { ServiceOptions } from './services/context.js';
 import { removeStaleUploads } from './services/uploads.js';
 
 export interface OpenServerAppOptions {
+  /** Files (uploads, bootstrap.yaml) and, without databaseUrl, the SQLite database. */
   dataDir: string;
+  /** postgres://... : the store lives there instead (many instances on one database). */
+  databaseUrl?: string;
   allowPrivateUrls: boolean;
   /** Requests without a key act as the admin user (the embedded transport only: no port). */
   actAsAdmin?: boolean;
@@ -70,7 +73,9 @@ export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerA
     await store?.close();
   };
   try {
-    store = await openStore({ dataDir: opts.dataDir });
+    store = await openStore(
+      opts.databaseUrl !== undefined ? { postgresUrl: opts.databaseUrl } : { dataDir: opts.dataDir },
+    );
     await syncBuiltinModels(store, engine);
     // before model folders, which may name the admin as their owner (and would create it plain)
     const adminUserId = await ensureAdminUser(store);

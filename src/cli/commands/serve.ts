@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { defaultDataDir, prepareDataDir } from '../../core/paths.js';
 import { checkCorsOrigin } from '../../server/cors.js';
+import { checkPostgresUrl, redactDatabaseUrl } from '../../store/index.js';
+import { SibylError } from '../../core/errors.js';
 import { CliUsageError } from '../errors.js';
 
 export interface ServeCommandOptions {
   host?: string;
   port?: string;
   dataDir?: string;
+  databaseUrl?: string;
   allowPrivateUrls?: boolean;
   quiet?: boolean;
   models?: string;
@@ -86,6 +89,23 @@ function tlsFlags(opts: ServeCommandOptions): { certFile: string; keyFile: strin
   return { certFile: tlsCert, keyFile: tlsKey };
 }
 
+/** --database-url, else DATABASE_URL: Postgres instead of the data directory's SQLite file. */
+function databaseUrlFlag(
+  opts: ServeCommandOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const flag = opts.databaseUrl !== undefined;
+  const url = flag ? opts.databaseUrl : env.DATABASE_URL || undefined;
+  if (url === undefined) return undefined;
+  try {
+    checkPostgresUrl(url);
+  } catch (err) {
+    const why = err instanceof SibylError ? (err.details ?? err.message) : String(err);
+    throw new CliUsageError(`${flag ? '--database-url' : 'DATABASE_URL'}: ${why}`);
+  }
+  return url;
+}
+
 export async function run(
   opts: ServeCommandOptions,
   env: Readonly<Record<string, string | undefined>>,
@@ -106,6 +126,7 @@ export async function run(
       `--grpc-port ${grpcPort} is the --port: gRPC is on --port already; give another port for gRPC alone`,
     );
   const tls = tlsFlags(opts);
+  const databaseUrl = databaseUrlFlag(opts, env);
   const corsOrigins = opts.corsOrigin ?? [];
   for (const origin of corsOrigins) {
     const problem = checkCorsOrigin(origin);
@@ -123,6 +144,7 @@ export async function run(
       host: opts.host ?? '127.0.0.1',
       port,
       dataDir,
+      ...(databaseUrl !== undefined ? { databaseUrl } : {}),
       allowPrivateUrls: opts.allowPrivateUrls ?? false,
       ...(opts.quiet ? {} : { logRequest: (line: string) => process.stdout.write(`${line}\n`) }),
       engine,
@@ -150,7 +172,8 @@ export async function run(
     throw err;
   }
   process.stdout.write(
-    `Sibyl v2 API listening on ${server.url} (data in ${dataDir})\n` +
+    `Sibyl v2 API listening on ${server.url} (data in ${dataDir}` +
+      (databaseUrl !== undefined ? `, database ${redactDatabaseUrl(databaseUrl)})\n` : ')\n') +
       grpcLines(server.url, server.grpcAddress, opts.grpc !== false, tls !== undefined, corsOrigins) +
       `${server.bootstrap.createdPat ? 'Created' : 'Refreshed'} the admin login file ${server.bootstrap.path}; log in with:\n` +
       `  clarifai login --config ${server.bootstrap.path}\n` +
