@@ -28,7 +28,10 @@ function bad(details: string): InvalidArgumentError {
  * prototype-poisoning keys `__proto__` / `constructor.prototype`.
  */
 export function checkJsonLimits(body: unknown, limits: JsonLimits = DEFAULT_JSON_LIMITS): void {
+  // only parsed JSON is walked: a raw upload body arrives as a stream object, not data
   if (typeof body !== 'object' || body === null) return;
+  const proto = Object.getPrototypeOf(body) as unknown;
+  if (!Array.isArray(body) && proto !== Object.prototype && proto !== null) return;
   // each entry: a value, its depth, its path (built lazily: only errors need it) and whether it is free-form
   const stack: Array<{ v: unknown; depth: number; path: () => string; free: boolean }> = [
     { v: body, depth: 1, path: () => '', free: false },
