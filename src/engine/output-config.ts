@@ -130,7 +130,6 @@ function nearestConcept(value: string, concepts: readonly string[]): string | un
   return best?.name;
 }
 
-
 /**
  * Applies an output_config to one input's data: keeps only selected concepts (matched by id or
  * by name, so `{name: "traffic light"}` and `{id: "traffic-light"}` both work), drops those under
