@@ -90,6 +90,18 @@ export function buildProgram(env: Env, version: string): Command {
     .option('--idle-unload <SECONDS>', 'Unload a model unused this long (0: never)', '300')
     .option('--memory-budget <MIB>', 'Keep loaded models within about this many MiB (default: half the RAM)')
     .option('--max-upload <MIB>', 'Largest model upload, all files together', '8192')
+    .option(
+      '--body-budget <MIB>',
+      'Memory for all request bodies in flight together, at least 64; past it requests get 503 with Retry-After (default: 512)',
+    )
+    .option(
+      '--request-timeout <SECONDS>',
+      'Longest a request may take to arrive in full; a dripped body is cut off with 408 (default: 120)',
+    )
+    .option(
+      '--max-connections <N>',
+      'Open connections per port; past it new ones are closed at once (default: 768)',
+    )
     .option('--grpc-port <PORT>', 'Also serve gRPC alone on this port (gRPC is on --port already)')
     .option(
       '--tls-cert <FILE>',

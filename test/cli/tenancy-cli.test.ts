@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -136,5 +137,45 @@ describe('clarifai pat, app and user against `clarifai serve`', () => {
     const notAdmin = await runCli(['user', 'create', 'mallory'], alice);
     assert.equal(notAdmin.code, 1, notAdmin.stderr);
     assert.match(notAdmin.stderr, /"admin" scope/);
+  });
+});
+
+describe('clarifai serve limit flags', () => {
+  it('refuses bad values with the flag and its range', async () => {
+    const env = isolatedEnv();
+    const cases: [string[], RegExp][] = [
+      [['--body-budget', '10'], /--body-budget must be a whole number from 64 to/],
+      [['--request-timeout', '0'], /--request-timeout must be a whole number from 1 to/],
+      [['--max-connections', 'lots'], /--max-connections must be a whole number from 1 to .*got "lots"/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await runCli(['serve', '--port', '0', ...flags], env);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
+  });
+
+  it('--max-connections closes connections past the limit; the other flags start a server', async () => {
+    const env = isolatedEnv();
+    const served = await startServe(
+      ['--quiet', '--max-connections', '1', '--body-budget', '64', '--request-timeout', '30'],
+      env,
+    );
+    try {
+      const { hostname, port } = new URL(served.url);
+      const open = () => connect(Number(port), hostname);
+      const first = open();
+      await new Promise<void>((resolve) => first.once('connect', () => resolve()));
+      const second = open();
+      const closed = await new Promise<boolean>((resolve) => {
+        second.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), 3000);
+      });
+      first.destroy();
+      second.destroy();
+      assert.ok(closed, 'the second connection should be closed at once');
+    } finally {
+      await served.stop();
+    }
   });
 });

@@ -6,6 +6,8 @@ import { checkCorsOrigin } from '../../server/cors.js';
 import { checkPostgresUrl, redactDatabaseUrl } from '../../store/index.js';
 import { SibylError } from '../../core/errors.js';
 import { CliUsageError } from '../errors.js';
+import { DEFAULT_BODY_LIMIT } from '../../server/app.js';
+import type { ServerLimits } from '../../server/main.js';
 
 export interface ServeCommandOptions {
   host?: string;
@@ -25,6 +27,9 @@ export interface ServeCommandOptions {
   /** false with --no-grpc */
   grpc?: boolean;
   corsOrigin?: string[];
+  bodyBudget?: string;
+  requestTimeout?: string;
+  maxConnections?: string;
 }
 
 /** A whole-number flag, refused with its allowed range when it is anything else. */
@@ -34,6 +39,22 @@ function intFlag(name: string, raw: string | undefined, min: number, max: number
   if (!Number.isInteger(n) || n < min || n > max)
     throw new CliUsageError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
   return n;
+}
+
+/**
+ * --body-budget, --request-timeout and --max-connections onto ServeOptions.limits. The budget holds
+ * at least one largest body (64 MiB), else such a body could never be accepted.
+ */
+function limitFlags(opts: ServeCommandOptions): Partial<ServerLimits> {
+  const bodyLimitMib = DEFAULT_BODY_LIMIT / 1048576;
+  const budget = intFlag('--body-budget', opts.bodyBudget, bodyLimitMib, 1024 * 1024);
+  const timeout = intFlag('--request-timeout', opts.requestTimeout, 1, 24 * 3600);
+  const connections = intFlag('--max-connections', opts.maxConnections, 1, 1_000_000);
+  return {
+    ...(budget !== undefined ? { bodyBudgetBytes: budget * 1048576 } : {}),
+    ...(timeout !== undefined ? { requestTimeoutMs: timeout * 1000 } : {}),
+    ...(connections !== undefined ? { maxConnections: connections } : {}),
+  };
 }
 
 /**
@@ -125,6 +146,7 @@ export async function run(
     throw new CliUsageError(
       `--grpc-port ${grpcPort} is the --port: gRPC is on --port already; give another port for gRPC alone`,
     );
+  const limits = limitFlags(opts);
   const tls = tlsFlags(opts);
   const databaseUrl = databaseUrlFlag(opts, env);
   const corsOrigins = opts.corsOrigin ?? [];
@@ -154,6 +176,7 @@ export async function run(
       ...(grpcPort !== undefined ? { grpcPort } : {}),
       ...(tls ? { tls } : {}),
       ...(corsOrigins.length > 0 ? { corsOrigins } : {}),
+      limits,
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
