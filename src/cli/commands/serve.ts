@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { defaultDataDir, prepareDataDir } from '../../core/paths.js';
 import { checkCorsOrigin } from '../../server/cors.js';
-import { checkPostgresUrl, redactDatabaseUrl } from '../../store/index.js';
+import { checkPostgresUrl, redactDatabaseUrl } from '../../core/database-url.js';
 import { SibylError } from '../../core/errors.js';
 import { CliUsageError } from '../errors.js';
 import { DEFAULT_BODY_LIMIT } from '../../server/app.js';
