@@ -14,6 +14,9 @@ const ENTRY: URL | string = FROM_SOURCE
   ? `import('tsx/esm/api').then((tsx) => tsx.register()).then(() => import(${JSON.stringify(new URL('./main.ts', import.meta.url).href)}));`
   : new URL('./main.js', import.meta.url);
 
+/** How long closing waits for a thread to report that it stopped. */
+const TERMINATE_WAIT_MS = 2000;
+
 /**
  * One worker thread and the jobs it answers. Each request gets a job number; the promise settles
  * with the worker's reply. If the thread dies, every job it held fails with the reason, and
@@ -27,6 +30,8 @@ export class WorkerThread {
   >();
   private nextJob = 1;
   private exited = false;
+  /** Settles when the thread has exited, however it ended. */
+  private readonly gone: Promise<void>;
 
   constructor(
     readonly id: number,
@@ -44,6 +49,7 @@ export class WorkerThread {
     });
     this.worker.on('error', (error) => this.died(`it threw ${error.message}`));
     this.worker.on('exit', (code) => this.died(`it exited with code ${code}`));
+    this.gone = new Promise((resolve) => this.worker.once('exit', () => resolve()));
   }
 
   get alive(): boolean {
@@ -68,7 +74,18 @@ export class WorkerThread {
 
   async terminate(): Promise<void> {
     this.exited = true;
-    await this.worker.terminate();
+    void this.worker.terminate().catch(() => undefined);
+    // Waits on our own record of the thread's exit, with a deadline: a thread stopped while it
+    // is still importing its modules sometimes never reports back through terminate()'s promise
+    // (seen on Node 20), and a CLI closing its engine must not wait on it, or find its event
+    // loop empty and end with an unsettled await. The timer holds the process open meanwhile.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.gone,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, TERMINATE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    this.worker.unref();
     this.failAll('the engine is shutting down');
   }
 
