@@ -39,10 +39,19 @@ function bash(
   cwd: string,
 ): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', script], { env, cwd });
+    // its own process group: a server the examples start in the background (`clarifai serve &`)
+    // runs under a subshell that bash's own trap cannot reach, so the test stops the whole group
+    const child = spawn('bash', ['-c', script], { env, cwd, detached: true });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', () => {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        // the group is already gone
+      }
+    });
     child.on('close', (code) => resolve({ code: code ?? -1, out }));
   });
 }
