@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { isValidId } from '../core/ids.js';
 import { INPUT_TYPES, type InputType } from '../core/wire.js';
 import { ConfigReader, folderError } from './config-reader.js';
@@ -97,6 +96,8 @@ async function readConfig(folder: string): Promise<ConfigReader> {
   }
   let doc: unknown;
   try {
+    // imported on use: the server imports this file at every start, even with no model folders
+    const { parse: parseYaml } = await import('yaml');
     doc = parseYaml(text);
   } catch (error) {
     throw folderError(`${CONFIG_FILE} is not valid YAML: ${(error as Error).message}`);

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import type { Store } from '../store/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 
@@ -33,6 +32,8 @@ export async function writeBootstrapFile(
   dataDir: string,
   baseUrl: string,
 ): Promise<BootstrapResult> {
+  // imported here: only `clarifai serve` writes this file, and every embedded run would pay for it
+  const { parse, stringify } = await import('yaml');
   const userId = await ensureAdminUser(store);
   const path = join(dataDir, BOOTSTRAP_FILE);
   let pat: string | undefined;

@@ -56,7 +56,7 @@ function describeError(error: unknown): string {
 
 /** Opens (creating if needed) the store and brings its schema up to date before returning. */
 export async function openStore(opts: StoreOptions): Promise<Store> {
-  const { dialect, kind, where } = createDialect(opts);
+  const { dialect, kind, where } = await createDialect(opts);
   const db = new Kysely<Database>({ dialect });
   let migrated: string[];
   try {
