@@ -3,7 +3,14 @@ import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import { isValidId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { AppsTable } from '../schema.js';
-import { inserted, timestamp, toLimitOffset, type PageOptions, type RepoContext } from './common.js';
+import {
+  inserted,
+  mustHaveUser,
+  timestamp,
+  toLimitOffset,
+  type PageOptions,
+  type RepoContext,
+} from './common.js';
 
 export type AppVisibility = 'private' | 'public';
 
@@ -137,12 +144,7 @@ export class AppsRepo {
       return inserted(result);
     } catch (err) {
       // A foreign-key failure reads differently on each database; ask the question directly.
-      const user = await this.ctx.db
-        .selectFrom('users')
-        .select('id')
-        .where('id', '=', userId)
-        .executeTakeFirst();
-      if (!user) throw new NotFoundError(StatusCode.USER_DOES_NOT_EXIST, 'User does not exist', userId);
+      await mustHaveUser(this.ctx.db, userId);
       throw err;
     }
   }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { InvalidArgumentError } from '../../core/errors.js';
+import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
+import { StatusCode } from '../../core/status.js';
 import type { Database } from '../schema.js';
 
 /** What every repository is built from: the query builder and the clock. */
@@ -46,4 +47,24 @@ export function toLimitOffset(opts: PageOptions | undefined): { limit: number; o
 /** True when an insert that ends in ON CONFLICT DO NOTHING really wrote its row. */
 export function inserted(result: { numInsertedOrUpdatedRows?: bigint } | undefined): boolean {
   return (result?.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+/**
+ * A foreign-key failure reads differently on each database, so a repo whose write failed asks
+ * the question directly: these throw the NotFoundError a caller should see, or return quietly.
+ */
+export async function mustHaveUser(db: Kysely<Database>, userId: string): Promise<void> {
+  const user = await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+  if (!user) throw new NotFoundError(StatusCode.USER_DOES_NOT_EXIST, 'User does not exist', userId);
+}
+
+export async function mustHaveApp(db: Kysely<Database>, userId: string, appId: string): Promise<void> {
+  const app = await db
+    .selectFrom('apps')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('id', '=', appId)
+    .executeTakeFirst();
+  if (!app)
+    throw new NotFoundError(StatusCode.APP_DOES_NOT_EXIST, 'App does not exist', `${userId}/${appId}`);
 }

@@ -2,10 +2,10 @@ import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/erro
 import { isValidId, newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { Data } from '../../core/wire.js';
-import type { Kysely } from 'kysely';
-import type { Database, InputsTable } from '../schema.js';
+import type { InputsTable } from '../schema.js';
 import {
   inserted,
+  mustHaveApp,
   parseJson,
   timestamp,
   toLimitOffset,
@@ -35,17 +35,6 @@ function toInputRecord(row: InputsTable): InputRecord {
     data: parseJson<Data>(row.data, {}),
     createdAt: row.created_at,
   };
-}
-
-async function mustHaveApp(db: Kysely<Database>, userId: string, appId: string): Promise<void> {
-  const app = await db
-    .selectFrom('apps')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('id', '=', appId)
-    .executeTakeFirst();
-  if (!app)
-    throw new NotFoundError(StatusCode.APP_DOES_NOT_EXIST, 'App does not exist', `${userId}/${appId}`);
 }
 
 /** Inputs stored in an app. Every query is scoped by (user, app): ids are unique only within one. */

@@ -7,11 +7,12 @@ import {
   selectVersion,
   type Key,
 } from './model-queries.js';
-import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/errors.js';
+import { upsertManagedModel } from './managed-models.js';
+import { InvalidArgumentError, SibylError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { Database } from '../schema.js';
-import { inserted, timestamp, toLimitOffset, type RepoContext } from './common.js';
+import { inserted, mustHaveApp, timestamp, toLimitOffset, type RepoContext } from './common.js';
 import {
   checkId,
   checkVisibility,
@@ -42,102 +43,8 @@ export class ModelsRepo {
    * Idempotent: an unchanged model is not touched, a changed one is updated in place, a new
    * versionId adds a version (which becomes the latest).
    */
-  async upsertBuiltin(spec: BuiltinModelSpec): Promise<ModelWithVersion> {
-    checkId('user', spec.userId);
-    checkId('app', spec.appId);
-    checkId('model', spec.id);
-    checkId('model version', spec.versionId);
-    const visibility = spec.visibility ?? 'public';
-    checkVisibility(visibility);
-    const key = { userId: spec.userId, appId: spec.appId, modelId: spec.id };
-    const now = timestamp(this.ctx);
-    const fields = {
-      name: spec.name,
-      model_type_id: spec.modelTypeId,
-      description: spec.description,
-      visibility,
-      builtin: spec.builtin === false ? 0 : 1,
-      metadata: JSON.stringify(spec.metadata ?? {}),
-    };
-    const outputInfo = JSON.stringify(spec.outputInfo);
-    const engineSpec = spec.spec ? JSON.stringify(spec.spec) : null;
-    const files = spec.files ?? null;
-
-    await this.ctx.db.transaction().execute(async (trx) => {
-      // Writes first: on SQLite the transaction then holds the write lock before it reads.
-      await trx
-        .insertInto('users')
-        .values({ id: spec.userId, full_name: '', is_admin: 0, created_at: now })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      await insertAppAndModel(trx, key, fields, now);
-
-      const model = await selectModel(trx, key);
-      const changed =
-        !model ||
-        (Object.keys(fields) as (keyof typeof fields)[]).some((name) => model[name] !== fields[name]);
-      const existing = await selectVersion(trx, spec.versionId);
-      if (
-        existing &&
-        (existing.user_id !== key.userId ||
-          existing.app_id !== key.appId ||
-          existing.model_id !== key.modelId)
-      ) {
-        throw new InvalidArgumentError(
-          `model version id ${spec.versionId} already belongs to ${existing.user_id}/${existing.app_id}/${existing.model_id}`,
-          StatusCode.MODEL_INVALID_ARGUMENT,
-        );
-      }
-      if (changed || !existing) {
-        // Also locks the model row (Postgres), so concurrent starts agree on the next seq.
-        await trx
-          .updateTable('models')
-          .set({ ...fields, modified_at: now })
-          .where('user_id', '=', key.userId)
-          .where('app_id', '=', key.appId)
-          .where('id', '=', key.modelId)
-          .execute();
-      }
-      if (!existing) {
-        await trx
-          .insertInto('model_versions')
-          .values({
-            id: spec.versionId,
-            user_id: key.userId,
-            app_id: key.appId,
-            model_id: key.modelId,
-            seq: await nextSeq(trx, key),
-            output_info: outputInfo,
-            status: VERSION_READY,
-            created_at: now,
-            spec: engineSpec,
-            files,
-          })
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-      } else if (
-        existing.output_info !== outputInfo ||
-        existing.spec !== engineSpec ||
-        existing.files !== files
-      ) {
-        await trx
-          .updateTable('model_versions')
-          .set({ output_info: outputInfo, spec: engineSpec, files })
-          .where('id', '=', spec.versionId)
-          .execute();
-      }
-    });
-
-    const model = await selectModel(this.ctx.db, key);
-    const version = await selectVersion(this.ctx.db, spec.versionId);
-    if (!model || !version) {
-      throw new SibylError(
-        StatusCode.TRY_AGAIN,
-        'Try again',
-        `built-in model ${spec.id} was written concurrently`,
-      );
-    }
-    return { model: toModelRecord(model), version: toVersionRecord(version) };
+  upsertBuiltin(spec: BuiltinModelSpec): Promise<ModelWithVersion> {
+    return upsertManagedModel(this.ctx, spec);
   }
 
   /** Creates a user's model with its first version. The app must exist; a taken id is refused. */
@@ -181,7 +88,7 @@ export class ModelsRepo {
       });
     } catch (err) {
       if (err instanceof SibylError) throw err;
-      await this.explainMissingApp(spec.userId, spec.appId);
+      await mustHaveApp(this.ctx.db, spec.userId, spec.appId);
       throw err;
     }
     return this.mustGetWithVersion(key, versionId);
@@ -450,17 +357,6 @@ export class ModelsRepo {
         StatusCode.MODEL_INVALID_ARGUMENT,
       );
     }
-  }
-
-  private async explainMissingApp(userId: string, appId: string): Promise<void> {
-    const app = await this.ctx.db
-      .selectFrom('apps')
-      .select('id')
-      .where('user_id', '=', userId)
-      .where('id', '=', appId)
-      .executeTakeFirst();
-    if (!app)
-      throw new NotFoundError(StatusCode.APP_DOES_NOT_EXIST, 'App does not exist', `${userId}/${appId}`);
   }
 
   private async mustGetWithVersion(key: Key, versionId: string): Promise<ModelWithVersion> {

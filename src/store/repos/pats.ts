@@ -1,10 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { NotFoundError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { StatusCode } from '../../core/status.js';
 import type { Selectable } from 'kysely';
 import type { PatsTable } from '../schema.js';
-import { timestamp, type RepoContext } from './common.js';
+import { mustHaveUser, timestamp, type RepoContext } from './common.js';
 
 /**
  * What a key may do. `predict`: run models; `read`: get and list; `write`: create, patch and
@@ -132,12 +130,7 @@ export class PatsRepo {
         })
         .execute();
     } catch (err) {
-      const user = await this.ctx.db
-        .selectFrom('users')
-        .select('id')
-        .where('id', '=', userId)
-        .executeTakeFirst();
-      if (!user) throw new NotFoundError(StatusCode.USER_DOES_NOT_EXIST, 'User does not exist', userId);
+      await mustHaveUser(this.ctx.db, userId);
       throw err;
     }
     return { id, userId, token, description, scopes: unique, expiresAt, createdAt };
