@@ -96,7 +96,17 @@ export const POSTGRES_MISSING =
  * otherwise a skipped describe says why, or, in CI, a failing test does.
  */
 export function describePostgres(name: string, fn: (baseUrl: string) => void): void {
-  if (TEST_DATABASE_URL) {
+  if (TEST_DATABASE_URL && !/^postgres(ql)?:\/\/[^\s]+$/.test(TEST_DATABASE_URL)) {
+    // pg resolves a string that is not a URL against postgres://base, so a polluted variable would
+    // otherwise fail every test with "getaddrinfo ENOTFOUND base"
+    describe(name, () => {
+      test('SIBYL_TEST_DATABASE_URL is a postgres:// URL', () => {
+        throw new Error(
+          `SIBYL_TEST_DATABASE_URL must be one postgres://user:pass@host:port/db URL; got ${JSON.stringify(TEST_DATABASE_URL.replace(/:[^:@/]*@/, ':***@'))}`,
+        );
+      });
+    });
+  } else if (TEST_DATABASE_URL) {
     describe(name, () => fn(TEST_DATABASE_URL));
   } else if (IN_CI) {
     describe(name, () => {
