@@ -1,8 +1,8 @@
 import { folderError, found, isPlainObject, type ConfigReader } from './config-reader.js';
 import type { ParamSpec } from './types.js';
-import { fits } from './params.js';
+import { describe, fits } from './params.js';
 
-const PARAM_TYPES = ['number', 'integer', 'string', 'boolean'] as const;
+const PARAM_TYPES = ['number', 'integer', 'string', 'boolean', 'strings'] as const;
 const LONG_FORM_KEYS = ['type', 'description', 'default', 'min', 'max', 'enum'];
 
 /**
@@ -22,7 +22,7 @@ export function folderParams(
       params[name] = longForm(block.child(name), known);
     } else if (known) {
       if (!fits(known, value))
-        throw folderError(`config.yaml ${where} must be ${words(known)}, got ${found(value)}`);
+        throw folderError(`config.yaml ${where} must be ${describe(known)}, got ${found(value)}`);
       params[name] = { ...known, default: value as ParamSpec['default'] };
     } else {
       params[name] = {
@@ -38,10 +38,12 @@ export function folderParams(
 function inferType(value: unknown, where: string): ParamSpec['type'] {
   if (typeof value === 'boolean') return 'boolean';
   if (typeof value === 'string') return 'string';
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v !== ''))
+    return 'strings';
   // numbers are numbers even when whole: `temperature: 1` must still accept 0.7
   if (typeof value === 'number' && Number.isFinite(value)) return 'number';
   throw folderError(
-    `config.yaml ${where} must be a number, a string, true/false, or a mapping with ${LONG_FORM_KEYS.join(', ')}; got ${found(value)}`,
+    `config.yaml ${where} must be a number, a string, true/false, a list of strings, or a mapping with ${LONG_FORM_KEYS.join(', ')}; got ${found(value)}`,
   );
 }
 
@@ -68,18 +70,8 @@ function longForm(block: ConfigReader, known: ParamSpec | undefined): ParamSpec 
   }
   const fallback = block.block.default ?? known?.default;
   if (fallback !== undefined) {
-    if (!fits(spec, fallback)) throw block.error('default', words(spec), fallback);
+    if (!fits(spec, fallback)) throw block.error('default', describe(spec), fallback);
     spec.default = fallback as ParamSpec['default'];
   }
   return spec;
-}
-
-function words(spec: ParamSpec): string {
-  if (spec.type === 'boolean') return 'true or false';
-  if (spec.type === 'string') return spec.enum ? `one of ${spec.enum.join(', ')}` : 'a string';
-  const kind = spec.type === 'integer' ? 'an integer' : 'a number';
-  if (spec.min !== undefined && spec.max !== undefined) return `${kind} from ${spec.min} to ${spec.max}`;
-  if (spec.min !== undefined) return `${kind} >= ${spec.min}`;
-  if (spec.max !== undefined) return `${kind} <= ${spec.max}`;
-  return kind;
 }

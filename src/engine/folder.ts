@@ -4,6 +4,7 @@ import { isValidId } from '../core/ids.js';
 import { INPUT_TYPES, type InputType } from '../core/wire.js';
 import { ConfigReader, folderError } from './config-reader.js';
 import { folderParams } from './folder-params.js';
+import { modelTypeParams } from './generation-params.js';
 import { existingFile } from './folder-paths.js';
 import { runtimeKinds, findRuntime } from './runtimes/index.js';
 import { checkSpec, NO_BATCHING, MAX_BATCH_SIZE, MAX_BATCH_WAIT_MS, type ModelSpec } from './spec.js';
@@ -64,7 +65,7 @@ export async function readModelFolder(dir: string, versionId: string): Promise<M
     modelTypeId,
     description: model.string('description') ?? '',
     inputType: inputTypeOf(model, modelTypeId, task?.inputType),
-    params: folderParams(top.child('params'), task?.params ?? {}),
+    params: folderParams(top.child('params'), task?.params ?? modelTypeParams(modelTypeId)),
     runtime: runtime.block,
     batching: readBatching(top.child('batching')),
     folder,
@@ -140,6 +141,8 @@ function inputTypeOf(model: ConfigReader, modelTypeId: string, taskInput: InputT
   const prefix = modelTypeId.split('-')[0];
   const byPrefix: Record<string, InputType> = {
     text: 'text',
+    // a multimodal input is an image with a text beside it (Clarifai's multimodal-to-text)
+    multimodal: 'image',
     visual: 'image',
     image: 'image',
     audio: 'audio',

@@ -39,10 +39,13 @@ export function validateParams(def: Pick<ModelSpec, 'id' | 'params'>, params: un
         `inference param "${name}" must be ${describe(spec)}, got ${JSON.stringify(value)}`,
       );
     }
-    result[name] = value;
+    result[name] = spec.type === 'strings' && typeof value === 'string' ? [value] : value;
   }
   return result;
 }
+
+/** A `strings` param holds at most this many (unless its spec's max says otherwise). */
+const MAX_STRINGS = 16;
 
 /** Whether a value is allowed by a param's type, enum and range. */
 export function fits(spec: ParamSpec, value: unknown): boolean {
@@ -51,6 +54,14 @@ export function fits(spec: ParamSpec, value: unknown): boolean {
       return typeof value === 'boolean';
     case 'string':
       return typeof value === 'string' && (!spec.enum || spec.enum.includes(value));
+    case 'strings': {
+      const list = typeof value === 'string' ? [value] : value;
+      return (
+        Array.isArray(list) &&
+        list.length <= (spec.max ?? MAX_STRINGS) &&
+        list.every((v) => typeof v === 'string' && v !== '')
+      );
+    }
     case 'integer':
     case 'number':
       return (
@@ -70,6 +81,8 @@ export function describe(spec: ParamSpec): string {
       return 'true or false';
     case 'string':
       return spec.enum ? `one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}` : 'a string';
+    case 'strings':
+      return `a non-empty string or a list of at most ${spec.max ?? MAX_STRINGS} non-empty strings`;
     case 'integer':
     case 'number':
       return `${spec.type === 'integer' ? 'an integer' : 'a number'}${range(spec.min, spec.max)}`;

@@ -1,9 +1,12 @@
 import type { Data, InferenceParams, InputType, OutputConfig } from '../core/wire.js';
 import type { ModelSpec } from './spec.js';
 
-/** What the engine is given per input: media already fetched to bytes by the caller. */
+/**
+ * What the engine is given per input: media already fetched to bytes by the caller. A media input
+ * may carry a text beside it (Clarifai's multimodal inputs: an image and a prompt in one input).
+ */
 export type EngineInput =
-  { type: 'text'; text: string } | { type: 'image' | 'audio' | 'video'; bytes: Uint8Array };
+  { type: 'text'; text: string } | { type: 'image' | 'audio' | 'video'; bytes: Uint8Array; text?: string };
 
 /** An image decoded to packed 8-bit RGB, row-major. */
 export interface DecodedImage {
@@ -12,14 +15,37 @@ export interface DecodedImage {
   rgb: Uint8Array;
 }
 
-/** What a model's `predict` hook receives for each input, by the model's input type. */
-export type DecodedInput = { type: 'text'; text: string } | { type: 'image'; image: DecodedImage };
+/**
+ * What a model's hooks receive for each input, by the model's input type. Models that send media
+ * on as it came (remote engines) set `LoadedModel.encodedInputs` and get `encoded` inputs.
+ */
+export type DecodedInput =
+  | { type: 'text'; text: string }
+  | { type: 'image'; image: DecodedImage }
+  | { type: 'encoded'; media: 'image' | 'audio' | 'video'; bytes: Uint8Array; text?: string };
+
+/** Tokens a generation read and wrote, as Clarifai's Output reports them. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/**
+ * One piece of a streamed generation: `data.text.raw` holds the new text only. The last chunk
+ * carries the usage and why generation stopped (its text may be empty).
+ */
+export interface GenerateChunk {
+  data: Data;
+  usage?: TokenUsage;
+  finishReason?: 'stop' | 'length';
+}
 
 /** One allowed inference parameter. Plain data: it travels inside a ModelSpec. */
 export interface ParamSpec {
-  type: 'number' | 'integer' | 'string' | 'boolean';
+  /** `strings`: a list of strings (a single string is taken as a list of one), e.g. stop sequences. */
+  type: 'number' | 'integer' | 'string' | 'boolean' | 'strings';
   description: string;
-  default?: number | string | boolean;
+  default?: number | string | boolean | readonly string[];
   min?: number;
   max?: number;
   enum?: readonly string[];
@@ -40,8 +66,13 @@ export interface LoadedModel {
    * every caller waiting for this batch has gone; a runtime that can stop early should.
    */
   predict?(batch: DecodedInput[], params: InferenceParams, signal?: AbortSignal): Promise<Data[]>;
-  /** Streams partial outputs for one input (text generation); each chunk is v2 `data`. */
-  generate?(input: DecodedInput, params: InferenceParams, signal?: AbortSignal): AsyncIterable<Data>;
+  /**
+   * Streams partial outputs for one input (text generation). When the signal fires the runtime
+   * stops generating and ends the iteration (or throws); it must not keep the CPU busy.
+   */
+  generate?(input: DecodedInput, params: InferenceParams, signal?: AbortSignal): AsyncIterable<GenerateChunk>;
+  /** Hand media inputs over undecoded (`encoded`): a remote engine wants the original file. */
+  encodedInputs?: boolean;
   /** About how many bytes the loaded model holds, for the engine's memory budget. */
   bytes?: number;
   unload(): Promise<void>;
