@@ -129,6 +129,9 @@ export interface Output {
   model?: WireModel;
   input?: Input;
   data: Data;
+  /** Tokens a generation read and wrote (uint32 in the proto; absent for other models). */
+  prompt_tokens?: number;
+  completion_tokens?: number;
 }
 
 export interface MultiOutputResponse {

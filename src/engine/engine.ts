@@ -9,7 +9,8 @@ import { BUILT_IN_MODELS } from './registry.js';
 import { findRuntime, runtimeKinds } from './runtimes/index.js';
 import { Scheduler, type SchedulerStatus } from './scheduler.js';
 import { modelName, type ModelSpec } from './spec.js';
-import type { EngineInput, PredictOptions } from './types.js';
+import { generationStream } from './generation-stream.js';
+import type { EngineInput, GenerateChunk, PredictOptions, TokenUsage } from './types.js';
 import { fromWireError } from './worker/errors.js';
 
 export type Stage = 'load' | 'decode' | 'predict' | 'postprocess';
@@ -62,12 +63,17 @@ export interface Engine {
   check(spec: ModelSpec, inputTypes: readonly EngineInput['type'][], opts?: PredictOptions): void;
   /** One `data` per input, in order; the first failed input fails the call. Loads on first use. */
   predict(spec: ModelSpec, inputs: readonly EngineInput[], opts?: PredictOptions): Promise<Data[]>;
-  /** One result per input, in order: its data, or the error of that input alone. */
+  /** One result per input, in order: its data (and token usage), or the error of that input alone. */
   predictEach(
     spec: ModelSpec,
     inputs: readonly EngineInput[],
     opts?: PredictOptions,
-  ): Promise<(Data | SibylError)[]>;
+  ): Promise<(Prediction | SibylError)[]>;
+  /**
+   * Streams one input's generation, checked like predict before anything runs (a bad param
+   * throws here, not at the first pull). Stopping the loop or firing `opts.signal` stops the model.
+   */
+  generate(spec: ModelSpec, input: EngineInput, opts?: PredictOptions): AsyncIterable<GenerateChunk>;
   /** Checks a model version's files with its runtime, in a worker; returns the spec to store. */
   validate(spec: ModelSpec): Promise<ModelSpec>;
   /** Loads a model on a worker ahead of its first predict. */
@@ -76,6 +82,12 @@ export interface Engine {
   status(): SchedulerStatus;
   /** Stops the workers; pending work fails with TRY_AGAIN. */
   close(): Promise<void>;
+}
+
+/** One input's prediction: its v2 data, and for generation the tokens it read and wrote. */
+export interface Prediction {
+  data: Data;
+  usage?: TokenUsage;
 }
 
 export const DEFAULT_MAX_QUEUED_INPUTS = 512;
@@ -114,7 +126,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     spec: ModelSpec,
     inputs: readonly EngineInput[],
     opts: PredictOptions = {},
-  ): Promise<(Data | SibylError)[]> {
+  ): Promise<(Prediction | SibylError)[]> {
     checkRuntime(spec);
     checkInputs(
       spec,
@@ -128,7 +140,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const results = outcomes.map((outcome) => {
       if (outcome instanceof SibylError) return outcome;
       if ('error' in outcome) return fromWireError(outcome.error);
-      return applyResolvedOutputConfig(outcome.data, outputConfig);
+      const data = applyResolvedOutputConfig(outcome.data, outputConfig);
+      return outcome.usage ? { data, usage: outcome.usage } : { data };
     });
     report({
       model: modelName(spec),
@@ -152,7 +165,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const results = await predictEach(spec, inputs, opts);
       const failed = results.find((r) => r instanceof SibylError);
       if (failed) throw failed;
-      return results as Data[];
+      return (results as Prediction[]).map((r) => r.data);
+    },
+    generate(spec, input, opts = {}) {
+      checkRuntime(spec);
+      checkInputs(spec, [input.type]);
+      const params = validateParams(spec, opts.params);
+      return generationStream(
+        (onChunk, signal) => scheduler.generate(spec, input, params, signal, onChunk),
+        opts.signal,
+      );
     },
     validate(spec) {
       checkRuntime(spec);

@@ -2,7 +2,7 @@ import { BusyError, SibylError } from '../core/errors.js';
 import { StatusCode } from '../core/status.js';
 import type { InferenceParams } from '../core/wire.js';
 import { modelName, versionKey, type ModelSpec } from './spec.js';
-import type { EngineInput } from './types.js';
+import type { EngineInput, GenerateChunk } from './types.js';
 import { fromWireError } from './worker/errors.js';
 import type { FromWorker, Outcome, RunTimings, WorkerSettings } from './worker/protocol.js';
 
@@ -38,6 +38,8 @@ interface Item {
   signal: AbortSignal | undefined;
   settle: (outcome: Outcome | SibylError) => void;
   settled: boolean;
+  /** A generation: it runs alone, and its pieces go here as they come. */
+  stream?: (chunk: GenerateChunk) => void;
   job?: Job;
 }
 
@@ -115,8 +117,34 @@ export class Scheduler {
     params: InferenceParams,
     signal?: AbortSignal,
   ): Promise<(Outcome | SibylError)[]> {
-    if (this.closed)
-      return Promise.reject(new SibylError(StatusCode.TRY_AGAIN, 'Try again', 'the engine is shutting down'));
+    return Promise.all(this.enqueue(spec, inputs, params, signal));
+  }
+
+  /**
+   * Queues one input's generation. Its pieces go to `onChunk` as the worker sends them; the
+   * promise settles when it is over: undefined, or the error that ended it.
+   */
+  async generate(
+    spec: ModelSpec,
+    input: EngineInput,
+    params: InferenceParams,
+    signal: AbortSignal | undefined,
+    onChunk: (chunk: GenerateChunk) => void,
+  ): Promise<SibylError | undefined> {
+    const [done] = this.enqueue(spec, [input], params, signal, onChunk);
+    const outcome = await done!;
+    if (outcome instanceof SibylError) return outcome;
+    return 'error' in outcome ? fromWireError(outcome.error) : undefined;
+  }
+
+  private enqueue(
+    spec: ModelSpec,
+    inputs: readonly EngineInput[],
+    params: InferenceParams,
+    signal: AbortSignal | undefined,
+    stream?: (chunk: GenerateChunk) => void,
+  ): Promise<Outcome | SibylError>[] {
+    if (this.closed) throw new SibylError(StatusCode.TRY_AGAIN, 'Try again', 'the engine is shutting down');
     const key = versionKey(spec);
     let queue = this.queues.get(key);
     if (!queue) {
@@ -125,7 +153,8 @@ export class Scheduler {
     }
     queue.spec = spec;
     if (queue.items.length + inputs.length > this.opts.maxQueuedInputs) throw this.busy(queue, inputs.length);
-    const paramsKey = JSON.stringify(params);
+    // a generation never shares a batch: the marker keeps it apart from predicts with equal params
+    const paramsKey = (stream ? 'generate:' : '') + JSON.stringify(params);
     const now = performance.now();
     const promises = inputs.map(
       (input) =>
@@ -142,6 +171,7 @@ export class Scheduler {
               item.settled = true;
               resolve(outcome);
             },
+            ...(stream ? { stream } : {}),
           };
           queue.items.push(item);
         }),
@@ -152,7 +182,7 @@ export class Scheduler {
       void Promise.all(promises).finally(() => signal.removeEventListener('abort', onAbort));
     }
     this.pump();
-    return Promise.all(promises);
+    return promises;
   }
 
   /** Runs a runtime's folder check in a worker (loading weights is heavy work too). */
@@ -285,10 +315,10 @@ export class Scheduler {
     return this.opts.batching ? spec.batching : { max_batch_size: 1, max_wait_ms: 0 };
   }
 
-  /** Up to max_batch_size inputs with the same params as the oldest, in arrival order. */
+  /** Up to max_batch_size inputs with the same params as the oldest, in arrival order; a generation alone. */
   private takeBatch(queue: ModelQueue): Item[] {
-    const { max_batch_size } = this.batching(queue.spec);
     const head = queue.items[0]!;
+    const max_batch_size = head.stream ? 1 : this.batching(queue.spec).max_batch_size;
     const batch: Item[] = [];
     for (let i = 0; i < queue.items.length && batch.length < max_batch_size;) {
       const item = queue.items[i]!;
@@ -310,12 +340,20 @@ export class Scheduler {
     const first = items[0]!;
     slot.thread
       .request(
-        { op: 'run', spec, inputs: items.map((i) => i.input), params: first.params },
+        first.stream
+          ? { op: 'generate', spec, input: first.input, params: first.params }
+          : { op: 'run', spec, inputs: items.map((i) => i.input), params: first.params },
         (n) => (job.number = n),
+        first.stream,
       )
       .then(
         (reply) => {
-          if (reply.op === 'ran') {
+          if (reply.op === 'generated') {
+            this.pool.noteLoaded(slot, spec, reply.bytes);
+            this.opts.onRun?.(spec, 1, reply.timings);
+            if (reply.timings.loadMs !== undefined) this.opts.onLoad?.(spec, reply.timings.loadMs);
+            first.settle({ data: {} });
+          } else if (reply.op === 'ran') {
             this.pool.noteLoaded(slot, spec, reply.bytes);
             const ms = reply.timings.decodeMs + reply.timings.predictMs;
             queue.msPerInput = ewma(queue.msPerInput, ms / items.length);

@@ -106,7 +106,7 @@ describe('engine', () => {
       const junk: EngineInput = { type: 'image', bytes: new TextEncoder().encode('not an image at all') };
       const [good, bad] = await engine.predictEach(IMAGE, [dogs, junk]);
       assert.ok(good && !(good instanceof SibylError));
-      assert.equal(good.concepts![0]!.name, 'dog');
+      assert.equal(good.data.concepts![0]!.name, 'dog');
       assert.ok(bad instanceof SibylError);
       assert.equal(bad.code, StatusCode.INPUT_INVALID_ARGUMENT);
       assert.match(bad.message, /not a supported image/);

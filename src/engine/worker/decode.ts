@@ -3,13 +3,25 @@ import { StatusCode } from '../../core/status.js';
 import type { ModelSpec } from '../spec.js';
 import type { DecodedInput, EngineInput } from '../types.js';
 
-/** Turns fetched bytes into what a model's hooks take, inside the worker thread. */
+/**
+ * Turns fetched bytes into what a model's hooks take, inside the worker thread. A model that wants
+ * media as it came (`encoded`: a remote engine decodes it itself) gets the bytes untouched.
+ */
 export async function decodeInput(
   spec: ModelSpec,
   input: EngineInput,
   maxImagePixels: number,
+  encoded = false,
 ): Promise<DecodedInput> {
   if (input.type === 'text') return { type: 'text', text: input.text };
+  if (encoded) {
+    return {
+      type: 'encoded',
+      media: input.type,
+      bytes: input.bytes,
+      ...(input.text !== undefined ? { text: input.text } : {}),
+    };
+  }
   if (input.type === 'image') {
     // Imported on first use: sharp takes ~0.3 s to import and text-only workers never need it.
     const { decodeImage } = await import('../media/image.js');

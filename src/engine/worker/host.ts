@@ -1,8 +1,9 @@
-import { SibylError } from '../../core/errors.js';
-import type { InferenceParams } from '../../core/wire.js';
+import { InvalidArgumentError, SibylError } from '../../core/errors.js';
+import { StatusCode } from '../../core/status.js';
+import type { Data, InferenceParams } from '../../core/wire.js';
 import { findRuntime } from '../runtimes/index.js';
 import { modelName, versionKey, type ModelSpec } from '../spec.js';
-import type { DecodedInput, EngineInput, LoadedModel, Runtime } from '../types.js';
+import type { DecodedInput, EngineInput, GenerateChunk, LoadedModel, Runtime, TokenUsage } from '../types.js';
 import { decodeInput } from './decode.js';
 import { asSibylError, toWireError } from './errors.js';
 import type { FromWorker, Outcome, ToWorker, WorkerSettings } from './protocol.js';
@@ -31,6 +32,8 @@ export class WorkerHost {
       switch (msg.op) {
         case 'run':
           return await this.run(msg.job, msg.spec, msg.inputs, msg.params);
+        case 'generate':
+          return await this.generate(msg.job, msg.spec, msg.input, msg.params);
         case 'validate':
           return this.send({ op: 'validated', job: msg.job, spec: await this.validate(msg.spec) });
         case 'load': {
@@ -106,7 +109,7 @@ export class WorkerHost {
     // Each input decodes on its own: one broken image fails that input, not its neighbours.
     const decoded = await Promise.all(
       inputs.map((input) =>
-        decodeInput(spec, input, this.settings.maxImagePixels).then(
+        decodeInput(spec, input, this.settings.maxImagePixels, model.encodedInputs).then(
           (value) => ({ value }),
           (error: unknown) => ({ error: asSibylError(error, 'the input could not be decoded') }),
         ),
@@ -132,6 +135,45 @@ export class WorkerHost {
   }
 
   /**
+   * Streams one input's generation to the engine as it comes. An abort (the caller has gone) stops
+   * the runtime through its signal; whatever it says after that is not sent.
+   */
+  private async generate(job: number, spec: ModelSpec, input: EngineInput, params: InferenceParams) {
+    const loading = !this.models.has(versionKey(spec));
+    const t0 = performance.now();
+    const model = await this.model(spec);
+    if (!model.generate) {
+      throw new InvalidArgumentError(
+        `model ${modelName(spec)} (${spec.modelTypeId}) does not generate text; predict with POST .../outputs instead`,
+        StatusCode.MODEL_INVALID_ARGUMENT,
+      );
+    }
+    const t1 = performance.now();
+    const decoded = await decodeInput(spec, input, this.settings.maxImagePixels, model.encodedInputs);
+    const t2 = performance.now();
+    const abort = new AbortController();
+    this.aborts.set(job, abort);
+    try {
+      for await (const chunk of model.generate(decoded, params, abort.signal)) {
+        if (abort.signal.aborted) break;
+        this.send({ op: 'chunk', job, chunk });
+      }
+    } finally {
+      this.aborts.delete(job);
+    }
+    this.send({
+      op: 'generated',
+      job,
+      timings: {
+        ...(loading ? { loadMs: t1 - t0 } : {}),
+        decodeMs: t2 - t1,
+        predictMs: performance.now() - t2,
+      },
+      bytes: model.bytes ?? 0,
+    });
+  }
+
+  /**
    * Runs the decoded inputs as one batch. If the batch fails and holds several inputs, each is
    * retried alone, so one input the model chokes on fails only its own output. A model that threw
    * something it did not mean to (not a SibylError) is unloaded afterwards, to be loaded afresh.
@@ -143,8 +185,7 @@ export class WorkerHost {
     params: InferenceParams,
     signal: AbortSignal,
   ): Promise<Outcome[]> {
-    const predict = model.predict?.bind(model);
-    if (!predict) throw new Error(`model ${modelName(spec)} only streams; use generate`);
+    const predict = predictorOf(spec, model);
     const outcomes = new Array<Outcome>(decoded.length);
     const ready: { i: number; input: DecodedInput }[] = [];
     decoded.forEach((d, i) => {
@@ -154,14 +195,14 @@ export class WorkerHost {
     let unplanned = false;
     const attempt = async (batch: typeof ready): Promise<unknown> => {
       try {
-        const data = await predict(
+        const results = await predict(
           batch.map((b) => b.input),
           params,
           signal,
         );
-        if (data.length !== batch.length)
-          throw new Error(`returned ${data.length} outputs for ${batch.length} inputs`);
-        batch.forEach((b, j) => (outcomes[b.i] = { data: data[j]! }));
+        if (results.length !== batch.length)
+          throw new Error(`returned ${results.length} outputs for ${batch.length} inputs`);
+        batch.forEach((b, j) => (outcomes[b.i] = results[j]!));
         return undefined;
       } catch (error) {
         if (isFatal(error)) throw error;
@@ -190,6 +231,41 @@ export class WorkerHost {
   private async dropBroken(spec: ModelSpec): Promise<void> {
     await this.unload(versionKey(spec)).catch(() => undefined);
   }
+}
+
+type Predictor = (
+  batch: DecodedInput[],
+  params: InferenceParams,
+  signal: AbortSignal,
+) => Promise<{ data: Data; usage?: TokenUsage }[]>;
+
+/**
+ * How a batch is predicted: a generating model's stream is collected per input (one code path, so
+ * a predict and a generate of the same input give the same text and token counts).
+ */
+function predictorOf(spec: ModelSpec, model: LoadedModel): Predictor {
+  const generate = model.generate?.bind(model);
+  if (generate) {
+    return async (batch, params, signal) => {
+      const results: { data: Data; usage?: TokenUsage }[] = [];
+      for (const input of batch) results.push(await collect(generate(input, params, signal)));
+      return results;
+    };
+  }
+  const predict = model.predict?.bind(model);
+  if (!predict) throw new Error(`model ${modelName(spec)} has neither predict nor generate`);
+  return async (batch, params, signal) => (await predict(batch, params, signal)).map((data) => ({ data }));
+}
+
+/** A whole generation from its pieces: the texts joined, the usage of the last chunk that had one. */
+async function collect(chunks: AsyncIterable<GenerateChunk>): Promise<{ data: Data; usage?: TokenUsage }> {
+  let text = '';
+  let usage: TokenUsage | undefined;
+  for await (const chunk of chunks) {
+    text += chunk.data.text?.raw ?? '';
+    if (chunk.usage) usage = chunk.usage;
+  }
+  return { data: { text: { raw: text } }, ...(usage ? { usage } : {}) };
 }
 
 /** Says what happened in words a caller can act on; the runtime's own text follows for the curious. */

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { PredictionError, type SibylError } from '../../core/errors.js';
+import type { GenerateChunk } from '../types.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './protocol.js';
 
 type Request = ToWorker extends infer M ? (M extends { job: number } ? Omit<M, 'job'> : never) : never;
@@ -26,7 +27,11 @@ export class WorkerThread {
   private readonly worker: Worker;
   private readonly pending = new Map<
     number,
-    { resolve: (m: FromWorker) => void; reject: (e: SibylError) => void }
+    {
+      resolve: (m: FromWorker) => void;
+      reject: (e: SibylError) => void;
+      onChunk: ((chunk: GenerateChunk) => void) | undefined;
+    }
   >();
   private nextJob = 1;
   private exited = false;
@@ -43,6 +48,7 @@ export class WorkerThread {
     this.worker.on('message', (msg: FromWorker) => {
       const waiter = this.pending.get(msg.job);
       if (!waiter) return;
+      if (msg.op === 'chunk') return waiter.onChunk?.(msg.chunk);
       this.pending.delete(msg.job);
       this.updateRef();
       waiter.resolve(msg);
@@ -56,13 +62,20 @@ export class WorkerThread {
     return !this.exited;
   }
 
-  /** Sends a request; resolves with the reply. Returns the job number through `onJob` for aborts. */
-  request(msg: Request, onJob?: (job: number) => void): Promise<FromWorker> {
+  /**
+   * Sends a request; resolves with the final reply. Returns the job number through `onJob` for
+   * aborts; a generation's pieces arrive through `onChunk` before the promise settles.
+   */
+  request(
+    msg: Request,
+    onJob?: (job: number) => void,
+    onChunk?: (chunk: GenerateChunk) => void,
+  ): Promise<FromWorker> {
     if (this.exited) return Promise.reject(new PredictionError(`engine worker ${this.id} has stopped`));
     const job = this.nextJob++;
     onJob?.(job);
     return new Promise((resolve, reject) => {
-      this.pending.set(job, { resolve, reject });
+      this.pending.set(job, { resolve, reject, onChunk });
       this.updateRef();
       this.worker.postMessage({ ...msg, job } as ToWorker);
     });

@@ -5,7 +5,7 @@ import type { Canonical } from '../proto/json.js';
 import { V2_SERVICE } from '../proto/schema.js';
 import { authenticate } from '../services/auth.js';
 import type { Caller, ServiceContext } from '../services/context.js';
-import { rpcHandler } from '../services/v2-rpcs.js';
+import { isMessageStream, rpcHandler } from '../services/v2-rpcs.js';
 
 /**
  * One call of a V2 RPC by its proto name, as every protobuf transport (gRPC, gRPC-web) makes it:
@@ -39,39 +39,76 @@ export interface RpcCall {
   transport: string;
 }
 
+/** A unary call: its one answer (see runRpcStream). */
 export async function runRpc(
   ctx: ServiceContext,
   call: RpcCall,
   decode: () => Canonical,
   opts: RpcCallOptions = {},
 ): Promise<Canonical> {
+  for await (const message of runRpcStream(ctx, call, decode, opts)) return message;
+  throw new Error(`${call.method} answered nothing`);
+}
+
+/**
+ * A call whose answer may be a stream (GenerateModelOutputs): each message as the service yields
+ * it; an unary RPC yields its one answer. Stopping the loop early (the client went away) stops the
+ * service's stream too. The request is logged once, when the answer is over.
+ */
+export async function* runRpcStream(
+  ctx: ServiceContext,
+  call: RpcCall,
+  decode: () => Canonical,
+  opts: RpcCallOptions = {},
+): AsyncGenerator<Canonical, void, undefined> {
   const started = performance.now();
-  let result: Canonical;
-  try {
-    const caller = await callerOf(ctx, call, opts.localUserId);
-    const handler = rpcHandler(call.method);
-    if (!handler) {
-      throw new SibylError(
-        StatusCode.NOT_IMPLEMENTED,
-        'Not implemented',
-        `this Sibyl server does not implement ${V2_SERVICE}/${call.method}`,
-      );
-    }
-    result = (await handler(ctx, caller, decode(), call.reqId, call.signal)) as Canonical;
-  } catch (err) {
+  let code = 0;
+  const failed = (err: unknown): Canonical => {
     if (!(err instanceof SibylError) || err instanceof PredictionError) {
       (opts.logError ?? ((e, id) => console.error(`[${id}]`, e)))(err, call.reqId);
     }
-    result = { status: toErrorReply(err, call.reqId).status };
+    return { status: toErrorReply(err, call.reqId).status };
+  };
+  const codeOf = (m: Canonical) => (m.status as { code?: number } | undefined)?.code ?? 0;
+  try {
+    let result: object;
+    try {
+      const caller = await callerOf(ctx, call, opts.localUserId);
+      const handler = rpcHandler(call.method);
+      if (!handler) {
+        throw new SibylError(
+          StatusCode.NOT_IMPLEMENTED,
+          'Not implemented',
+          `this Sibyl server does not implement ${V2_SERVICE}/${call.method}`,
+        );
+      }
+      result = await handler(ctx, caller, decode(), call.reqId, call.signal);
+    } catch (err) {
+      result = failed(err);
+    }
+    if (!isMessageStream(result)) {
+      code = codeOf(result as Canonical);
+      yield result as Canonical;
+      return;
+    }
+    try {
+      for await (const message of result) {
+        code = codeOf(message as Canonical);
+        yield message as Canonical;
+      }
+    } catch (err) {
+      const message = failed(err);
+      code = codeOf(message);
+      yield message;
+    }
+  } finally {
+    if (opts.logRequest) {
+      const ms = (performance.now() - started).toFixed(1);
+      opts.logRequest(
+        `${new Date().toISOString()} ${call.transport} /${V2_SERVICE}/${call.method} ${code} ${ms}ms req_id=${call.reqId}`,
+      );
+    }
   }
-  if (opts.logRequest) {
-    const code = (result.status as { code?: number } | undefined)?.code ?? 0;
-    const ms = (performance.now() - started).toFixed(1);
-    opts.logRequest(
-      `${new Date().toISOString()} ${call.transport} /${V2_SERVICE}/${call.method} ${code} ${ms}ms req_id=${call.reqId}`,
-    );
-  }
-  return result;
 }
 
 function callerOf(ctx: ServiceContext, call: RpcCall, localUserId: string | undefined): Promise<Caller> {

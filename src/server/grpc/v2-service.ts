@@ -7,7 +7,7 @@ import { fromMessage, toMessage } from '../proto/json.js';
 import { loadFullSchema, V2_SERVICE, v2Service } from '../proto/schema.js';
 import type { ServiceContext } from '../services/context.js';
 import type { RpcCallOptions } from './calls.js';
-import { runRpc } from './calls.js';
+import { runRpcStream } from './calls.js';
 
 /**
  * Clarifai's `V2` gRPC service over the same service layer as REST. Every one of the proto's RPCs
@@ -44,15 +44,18 @@ export function createV2Grpc(ctx: ServiceContext, opts: V2GrpcOptions = {}): V2G
     ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
     ...(opts.logError ? { logError: opts.logError } : {}),
   };
-  /** One RPC call: auth, decode, the service, and any error as the response's status. */
+  /**
+   * One RPC call: auth, decode, the service, and any error as the response's status; its answer
+   * as a stream of messages (one, unless the RPC streams).
+   */
   const run = (
     method: protobuf.Method,
     reqType: protobuf.Type,
     metadata: grpc.Metadata,
     msg: unknown,
     signal: AbortSignal,
-  ): Promise<Canonical> =>
-    runRpc(
+  ): AsyncIterable<Canonical> =>
+    runRpcStream(
       ctx,
       {
         method: method.name,
@@ -108,7 +111,25 @@ function metadataText(metadata: grpc.Metadata, key: string): string | undefined 
   return typeof v === 'string' ? v : v?.toString();
 }
 
-type Run = (metadata: grpc.Metadata, msg: unknown, signal: AbortSignal) => Promise<Canonical>;
+type Run = (metadata: grpc.Metadata, msg: unknown, signal: AbortSignal) => AsyncIterable<Canonical>;
+
+/** The one answer of a call that does not stream. */
+async function single(messages: AsyncIterable<Canonical>): Promise<Canonical> {
+  for await (const message of messages) return message;
+  throw new Error('the call answered nothing');
+}
+
+/** Writes each message of an answer as it comes; stops pulling once the client has gone. */
+async function writeAll(
+  call: grpc.ServerWritableStream<unknown, Canonical> | grpc.ServerDuplexStream<unknown, Canonical>,
+  messages: AsyncIterable<Canonical>,
+  signal: AbortSignal,
+): Promise<void> {
+  for await (const message of messages) {
+    if (signal.aborted) return;
+    call.write(message);
+  }
+}
 
 function cancelSignal(call: AnyCall | grpc.ServerDuplexStream<unknown, unknown>): AbortSignal {
   const abort = new AbortController();
@@ -122,16 +143,14 @@ function handlerFor(method: protobuf.Method, run: Run): grpc.UntypedHandleCall {
   const serverStream = method.responseStream === true;
   if (!clientStream && !serverStream) {
     return ((call: grpc.ServerUnaryCall<unknown, Canonical>, callback: grpc.sendUnaryData<Canonical>) => {
-      void run(call.metadata, call.request, cancelSignal(call)).then((res) => callback(null, res));
+      void single(run(call.metadata, call.request, cancelSignal(call))).then((res) => callback(null, res));
     }) as grpc.handleUnaryCall<unknown, Canonical>;
   }
   if (!clientStream) {
-    // one request, its answer as the one message of the stream
+    // one request, its answer's messages as they come
     return ((call: grpc.ServerWritableStream<unknown, Canonical>) => {
-      void run(call.metadata, call.request, cancelSignal(call)).then((res) => {
-        call.write(res);
-        call.end();
-      });
+      const signal = cancelSignal(call);
+      void writeAll(call, run(call.metadata, call.request, signal), signal).then(() => call.end());
     }) as grpc.handleServerStreamingCall<unknown, Canonical>;
   }
   if (!serverStream) {
@@ -144,22 +163,19 @@ function handlerFor(method: protobuf.Method, run: Run): grpc.UntypedHandleCall {
       const answer = (msg: unknown) => {
         if (answered) return;
         answered = true;
-        void run(call.metadata, msg, new AbortController().signal).then((res) => callback(null, res));
+        void single(run(call.metadata, msg, new AbortController().signal)).then((res) => callback(null, res));
       };
       call.once('data', answer);
       call.once('end', () => answer({}));
       call.on('error', () => undefined);
     }) as grpc.handleClientStreamingCall<unknown, Canonical>;
   }
-  // bidirectional: each request message gets its answer, in order
+  // bidirectional: each request message gets its answer's messages, in order
   return ((call: grpc.ServerDuplexStream<unknown, Canonical>) => {
     const signal = cancelSignal(call);
     let chain: Promise<void> = Promise.resolve();
     call.on('data', (msg: unknown) => {
-      chain = chain.then(async () => {
-        const res = await run(call.metadata, msg, signal);
-        if (!signal.aborted) call.write(res);
-      });
+      chain = chain.then(() => writeAll(call, run(call.metadata, msg, signal), signal));
     });
     call.on('end', () => void chain.then(() => call.end()));
     call.on('error', () => undefined);

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type protobuf from 'protobufjs';
 import { toErrorReply } from '../errors.js';
 import type { RpcCallOptions } from '../grpc/calls.js';
-import { runRpc } from '../grpc/calls.js';
+import { runRpcStream } from '../grpc/calls.js';
 import type { GrpcWebFormat } from '../grpc/web-frames.js';
 import {
   decodeText,
@@ -118,7 +118,7 @@ export function registerGrpcWebRoutes(
       }
       const signal = callSignal(reply, req.headers['grpc-timeout']);
       const call = (raw: Buffer | undefined) =>
-        runRpc(
+        runRpcStream(
           ctx,
           {
             method: name,
@@ -131,14 +131,12 @@ export function registerGrpcWebRoutes(
           () => fromMessage(types.reqType, types.reqType.decode(raw ?? new Uint8Array(0))),
           opts,
         );
+      // A grpc-web body is answered whole (a streamed answer's messages are sent together when it
+      // ends): unary and server streaming take one message, client streaming answers its first,
+      // bidirectional answers each in order.
+      const requests = types.method.requestStream && types.method.responseStream ? messages : [messages[0]];
       const results: Canonical[] = [];
-      if (types.method.requestStream && types.method.responseStream) {
-        // bidirectional: each request message gets its answer, in order
-        for (const raw of messages) results.push(await call(raw));
-      } else {
-        // unary and server streaming take one message; client streaming answers its first
-        results.push(await call(messages[0]));
-      }
+      for (const raw of requests) for await (const message of call(raw)) results.push(message);
       const frames = results.map((r) =>
         messageFrame(types.resType.encode(toMessage(types.resType, r)).finish()),
       );

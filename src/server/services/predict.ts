@@ -4,22 +4,36 @@ import { StatusCode } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
 import type { Input, MultiOutputResponse, Output, RunnerSelector } from '../../core/wire.js';
 import type { Caller, ServiceContext } from './context.js';
-import type { PredictOptions } from '../../engine/index.js';
+import type { EngineInput, ModelSpec, PredictOptions } from '../../engine/index.js';
+import type { ModelRecord, ModelVersionRecord } from '../../store/index.js';
 import { engineSpecOf } from './engine-spec.js';
 import { toEngineInputs } from './media.js';
 import { resolveModel, toWireModel } from './models.js';
 import { ok } from './reply.js';
 import { isObject, parseInputs, parsePredictSettings } from './request-shape.js';
 
-/** POST .../models/{model_id}[/versions/{version_id}]/outputs */
-export async function predict(
+/** A predict request checked and its inputs fetched: what predict and generate both start from. */
+export interface PreparedPrediction {
+  model: ModelRecord;
+  version: ModelVersionRecord;
+  spec: ModelSpec;
+  opts: PredictOptions;
+  /** The inputs as the caller sent them (echoed in outputs). */
+  inputs: Input[];
+  engineInputs: EngineInput[];
+}
+
+/**
+ * Parses a PostModelOutputsRequest, finds the model version it names, checks everything the caller
+ * could get wrong, and only then downloads URL inputs.
+ */
+export async function preparePrediction(
   ctx: ServiceContext,
   caller: Caller,
   ref: ModelRef,
   body: unknown,
-  reqId: string,
   signal?: AbortSignal,
-): Promise<MultiOutputResponse> {
+): Promise<PreparedPrediction> {
   const inputs = parseInputs(body);
   const settings = parsePredictSettings(body as Record<string, unknown>);
   if (settings.runnerSelector) checkRunnerSelector(settings.runnerSelector);
@@ -41,6 +55,29 @@ export async function predict(
     inputs.map((p) => p.source),
     signal,
   );
+  return { model, version, spec, opts, inputs: inputs.map((p) => p.input), engineInputs };
+}
+
+/** POST .../models/{model_id}[/versions/{version_id}]/outputs */
+export async function predict(
+  ctx: ServiceContext,
+  caller: Caller,
+  ref: ModelRef,
+  body: unknown,
+  reqId: string,
+  signal?: AbortSignal,
+): Promise<MultiOutputResponse> {
+  return runPrediction(ctx, await preparePrediction(ctx, caller, ref, body, signal), reqId, signal);
+}
+
+/** Runs a prepared prediction: one output per input, MIXED_STATUS when only some failed. */
+export async function runPrediction(
+  ctx: ServiceContext,
+  prepared: PreparedPrediction,
+  reqId: string,
+  signal?: AbortSignal,
+): Promise<MultiOutputResponse> {
+  const { model, version, spec, opts, inputs, engineInputs } = prepared;
   const results = await ctx.engine.predictEach(spec, engineInputs, {
     ...opts,
     ...(signal ? { signal } : {}),
@@ -63,8 +100,11 @@ export async function predict(
         : { code: StatusCode.SUCCESS, description: 'Ok' },
     created_at: createdAt,
     model: wireModel,
-    input: echoInput(inputs[i]!.input),
-    data: result instanceof SibylError ? {} : result,
+    input: echoInput(inputs[i]!),
+    data: result instanceof SibylError ? {} : result.data,
+    ...(result instanceof SibylError || !result.usage
+      ? {}
+      : { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens }),
   }));
   const status =
     failures.length > 0
@@ -106,7 +146,7 @@ function requiredId(holder: unknown, field: string): string {
 }
 
 /** The input as the caller sent it, without echoing bulky base64 back. */
-function echoInput(input: Input): Input {
+export function echoInput(input: Input): Input {
   const data: Input['data'] = {};
   for (const [key, media] of Object.entries(input.data)) {
     if (isObject(media) && typeof media.base64 === 'string') {

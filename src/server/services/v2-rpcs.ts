@@ -11,6 +11,7 @@ import { RPC_SCOPES } from './scopes.js';
 import type { Caller, ServiceContext } from './context.js';
 import { getModelOutputInfo, getModelVersion, listModelVersions } from './model-versions.js';
 import { getModel, listModels } from './models.js';
+import { generateOutputs } from './generate.js';
 import { predict } from './predict.js';
 import { isObject } from './request-shape.js';
 import { getUser } from './users.js';
@@ -35,7 +36,7 @@ export type RpcHandler = (
   req: Message,
   reqId: string,
   signal?: AbortSignal,
-) => Promise<object>;
+) => Promise<object | AsyncIterable<object>>;
 
 /** The app a request without one means: the key's default app. */
 export const DEFAULT_APP_ID = 'default';
@@ -117,6 +118,10 @@ const predictRpc: RpcHandler = async (ctx, caller, req, reqId, signal) => {
       : await modelRefOf(ctx, caller, req);
   return predict(ctx, caller, ref, req, reqId, signal);
 };
+
+/** GenerateModelOutputs (and each message of StreamModelOutputs): the answer as a stream of messages. */
+const generateRpc: RpcHandler = async (ctx, caller, req, reqId, signal) =>
+  generateOutputs(ctx, caller, await modelRefOf(ctx, caller, req), req, reqId, signal);
 
 function messages(v: unknown): Message[] {
   return Array.isArray(v) ? v.filter(isObject) : [];
@@ -266,11 +271,16 @@ export const RPCS: Readonly<Record<string, RpcHandler>> = {
 };
 
 /**
- * Streaming forms of predict: each request message is one PostModelOutputs and gets one response
- * message. Built-in models produce their whole answer at once, so GenerateModelOutputs streams
- * exactly one message.
+ * Streaming forms of predict: each request message is a PostModelOutputsRequest whose answer is a
+ * stream of messages (services/generate.ts): the pieces of a generation, or one whole prediction
+ * for models that do not generate.
  */
 export const STREAMING_PREDICT_RPCS = ['GenerateModelOutputs', 'StreamModelOutputs'] as const;
+
+/** Whether a handler's result is a stream of messages rather than one. */
+export function isMessageStream(result: object): result is AsyncIterable<object> {
+  return Symbol.asyncIterator in result;
+}
 
 /**
  * The handler of an RPC, behind the check that the key has the scope the RPC needs (scopes.ts),
@@ -278,7 +288,7 @@ export const STREAMING_PREDICT_RPCS = ['GenerateModelOutputs', 'StreamModelOutpu
  */
 export function rpcHandler(name: string): RpcHandler | undefined {
   const handler = (STREAMING_PREDICT_RPCS as readonly string[]).includes(name)
-    ? predictRpc
+    ? generateRpc
     : Object.prototype.hasOwnProperty.call(RPCS, name)
       ? RPCS[name]
       : undefined;

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type protobuf from 'protobufjs';
 import { InvalidArgumentError } from '../../../core/errors.js';
@@ -8,7 +9,7 @@ import type { HttpBinding, RpcShape } from '../../proto/schema.js';
 import { httpBindings, loadFullSchema, loadRestSchema, V2_SERVICE, v2Service } from '../../proto/schema.js';
 import type { ServiceContext } from '../../services/context.js';
 import type { Message } from '../../services/v2-rpcs.js';
-import { rpcHandler, SERVED_RPCS } from '../../services/v2-rpcs.js';
+import { isMessageStream, rpcHandler, SERVED_RPCS } from '../../services/v2-rpcs.js';
 import { abandonSignal, callerOf } from './context.js';
 
 /**
@@ -36,15 +37,27 @@ export function registerRpcRoutes(app: FastifyInstance, ctx: ServiceContext): vo
       url,
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const msg = requestMessage(reqType, rpc, binding, req, params);
-        const result = (await handler(ctx, callerOf(req), msg, req.id, abandonSignal(reply))) as Canonical;
-        const body = encodeJson(resType, result);
-        if (!rpc.responseStream) return body;
-        // grpc-gateway's form of a server stream: one {"result": message} JSON object per line
-        void reply.header('content-type', 'application/json');
-        return `${JSON.stringify({ result: body })}\n`;
+        const result = await handler(ctx, callerOf(req), msg, req.id, abandonSignal(reply));
+        if (!isMessageStream(result)) {
+          const body = encodeJson(resType, result as Canonical);
+          if (!rpc.responseStream) return body;
+          void reply.header('content-type', 'application/json');
+          return `${JSON.stringify({ result: body })}\n`;
+        }
+        // grpc-gateway's form of a server stream: one {"result": message} JSON object per line, each
+        // sent as it comes. A client that goes away destroys the stream, which stops the generation.
+        return reply
+          .header('content-type', 'application/json')
+          .header('cache-control', 'no-store')
+          .header('x-accel-buffering', 'no')
+          .send(Readable.from(ndjsonLines(resType, result as AsyncIterable<Canonical>)));
       },
     });
   }
+}
+
+async function* ndjsonLines(type: protobuf.Type, messages: AsyncIterable<Canonical>): AsyncGenerator<string> {
+  for await (const message of messages) yield `${JSON.stringify({ result: encodeJson(type, message) })}\n`;
 }
 
 /** `/v2/users/{user_app_id.user_id}/apps` -> `/v2/users/:p0/apps` and p0 -> user_app_id.user_id. */
