@@ -7,6 +7,7 @@ import type { RuntimeFactory } from '../types.js';
 export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = {
   centernet: async () => new (await import('./centernet.js')).CenterNetRuntime(),
   cld3: async () => new (await import('./cld3.js')).Cld3Runtime(),
+  'llama-cpp': async () => new (await import('./llama-cpp.js')).LlamaCppRuntime(),
   onnx: async () => new (await import('./onnx.js')).OnnxRuntime(),
   tfjs: async () => new (await import('./tfjs.js')).TfjsRuntime(),
 };
