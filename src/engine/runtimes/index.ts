@@ -9,6 +9,7 @@ export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = {
   cld3: async () => new (await import('./cld3.js')).Cld3Runtime(),
   'llama-cpp': async () => new (await import('./llama-cpp.js')).LlamaCppRuntime(),
   onnx: async () => new (await import('./onnx.js')).OnnxRuntime(),
+  openai: async () => new (await import('./openai.js')).OpenAiRuntime(),
   tfjs: async () => new (await import('./tfjs.js')).TfjsRuntime(),
 };
 
