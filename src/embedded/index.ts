@@ -1,5 +1,12 @@
 import type { ServerApp } from '../server/open.js';
-import type { Transport, TransportRequest, TransportResponse } from '../sdk/transport.js';
+import type { InjectOptions } from 'fastify';
+import { ndjsonValues } from '../sdk/ndjson.js';
+import type {
+  Transport,
+  TransportRequest,
+  TransportResponse,
+  TransportStreamResponse,
+} from '../sdk/transport.js';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -46,11 +53,36 @@ export class EmbeddedTransport implements Transport {
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
+    const res = await this.server.app.inject(this.injected(req));
+    return parsed(res.statusCode, res.body);
+  }
+
+  /** The answer's body as it is written (inject's payloadAsStream), so generated text streams here too. */
+  async requestStream(req: TransportRequest): Promise<TransportStreamResponse> {
+    const res = await this.server.app.inject({ ...this.injected(req), payloadAsStream: true });
+    const body = res.stream();
+    if (res.statusCode >= 300) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
+      return parsed(res.statusCode, Buffer.concat(chunks).toString('utf8'));
+    }
+    // the caller stopping its loop destroys the body, which stops the generation server-side
+    const values = (async function* () {
+      try {
+        yield* ndjsonValues(body);
+      } finally {
+        body.destroy();
+      }
+    })();
+    return { status: res.statusCode, values };
+  }
+
+  private injected(req: TransportRequest): InjectOptions {
     // In-process, every request is the local user's: a key from the environment means nothing here.
     const { authorization: _key, ...headers } = req.headers;
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     if (req.stream) headers['content-type'] = 'application/octet-stream';
-    const res = await this.server.app.inject({
+    return {
       method: req.method,
       url: req.path,
       headers,
@@ -59,15 +91,18 @@ export class EmbeddedTransport implements Transport {
         : req.body === undefined
           ? {}
           : { payload: JSON.stringify(req.body) }),
-    });
-    try {
-      return { status: res.statusCode, body: res.body.length > 0 ? JSON.parse(res.body) : undefined };
-    } catch {
-      return { status: res.statusCode, body: undefined, text: res.body };
-    }
+    };
   }
 
   close(): Promise<void> {
     return this.server.close();
+  }
+}
+
+function parsed(status: number, text: string): TransportResponse {
+  try {
+    return { status, body: text.length > 0 ? JSON.parse(text) : undefined };
+  } catch {
+    return { status, body: undefined, text };
   }
 }

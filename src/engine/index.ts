@@ -6,6 +6,7 @@ export {
   DEFAULT_MAX_QUEUED_INPUTS,
   type Engine,
   type EngineOptions,
+  type Prediction,
   type Stage,
   type StageTiming,
 } from './engine.js';
@@ -38,4 +39,12 @@ export type {
   ParamSpec,
   PredictOptions,
   Runtime,
+  GenerateChunk,
+  TokenUsage,
 } from './types.js';
+export {
+  MODEL_TYPE_PARAMS,
+  TEXT_GENERATION_PARAMS,
+  TRANSCRIPTION_PARAMS,
+  modelTypeParams,
+} from './generation-params.js';

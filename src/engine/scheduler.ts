@@ -74,7 +74,7 @@ export interface SchedulerStatus {
   express: boolean;
   maxWorkers: number;
   loaded: LoadedModelStatus[];
-  queued: { key: string; inputs: number; running: number }[];
+  queued: { key: string; spec: ModelSpec; inputs: number; running: number }[];
   memoryBudgetBytes: number;
 }
 
@@ -203,7 +203,12 @@ export class Scheduler {
       express: this.pool.hasExpress(),
       maxWorkers: this.opts.workers,
       loaded: this.pool.loadedModels(),
-      queued: [...this.queues].map(([key, q]) => ({ key, inputs: q.items.length, running: q.running })),
+      queued: [...this.queues].map(([key, q]) => ({
+        key,
+        spec: q.spec,
+        inputs: q.items.length,
+        running: q.running,
+      })),
       memoryBudgetBytes: this.opts.memoryBudgetBytes,
     };
   }

@@ -41,26 +41,74 @@ export class V2Client {
     if (signal) req.signal = signal;
     if (stream) req.stream = stream;
     const res = await this.transport.request(req);
-    const status = (res.body as { status?: { code?: unknown } } | undefined)?.status;
+    return this.checked<T>(res.status, res.body, res.text);
+  }
+
+  /**
+   * A call whose answer streams (one `{"result": message}` per line): each message as it arrives,
+   * checked like `call`'s answer. Leaving the loop early stops the request, and with it the work.
+   */
+  async *callStream<T>(
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): AsyncGenerator<T, void, undefined> {
+    const headers: Record<string, string> = {};
+    if (this.pat) headers.authorization = `Key ${this.pat}`;
+    const abort = new AbortController();
+    const req: TransportRequest = {
+      method: 'POST',
+      path,
+      headers,
+      body,
+      signal: signal ? AbortSignal.any([signal, abort.signal]) : abort.signal,
+    };
+    try {
+      const res = await this.transport.requestStream(req);
+      if (!res.values) {
+        this.checked(res.status, res.body, res.text);
+        return;
+      }
+      for await (const value of res.values) {
+        const message = (value as { result?: unknown } | undefined)?.result ?? value;
+        yield this.checked<T>(res.status, message, undefined);
+      }
+    } finally {
+      abort.abort();
+    }
+  }
+
+  /** An answer's v2 status as an ApiError when it failed; the body otherwise. */
+  private checked<T>(httpStatus: number, body: unknown, text: string | undefined): T {
+    const status = (body as { status?: { code?: unknown } } | undefined)?.status;
     if (!status || typeof status.code !== 'number') {
-      const snippet = (res.text ?? '').replace(/\s+/g, ' ').slice(0, 120);
+      const snippet = (text ?? '').replace(/\s+/g, ' ').slice(0, 120);
       throw new ConnectionError(
         this.transport.description,
-        `HTTP ${res.status} without a v2 status${snippet ? ` (${snippet})` : ''}; is this a Clarifai v2 API?`,
+        `HTTP ${httpStatus} without a v2 status${snippet ? ` (${snippet})` : ''}; is this a Clarifai v2 API?`,
         { what: `unexpected answer from ${this.transport.description}` },
       );
     }
     const s = status as { code: number; description?: string; details?: string; req_id?: string };
-    if (!OK.has(s.code) || res.status >= 400) {
+    if (!OK.has(s.code) || httpStatus >= 400) {
       throw new ApiError({
-        httpStatus: res.status,
+        httpStatus,
         code: s.code,
         description: s.description ?? 'request failed',
         ...(s.details ? { details: s.details } : {}),
         ...(s.req_id ? { reqId: s.req_id } : {}),
       });
     }
-    return res.body as T;
+    return body as T;
+  }
+
+  /** GenerateModelOutputs: the answer's messages as the model writes them. */
+  generateModelOutputs(
+    ref: ModelRef,
+    body: PostModelOutputsRequest,
+    signal?: AbortSignal,
+  ): AsyncGenerator<MultiOutputResponse, void, undefined> {
+    return this.callStream(`${modelPath(ref)}/outputs/generate`, body, signal);
   }
 
   postModelOutputs(

@@ -86,6 +86,50 @@ export class Model {
 
   /** Like predict, but returns the whole response (status with req_id, outputs). */
   async predictResponse(opts: PredictCommon & { inputs: Input[] }): Promise<MultiOutputResponse> {
+    return this.client.postModelOutputs(this.ref, this.requestBody(opts), opts.signal);
+  }
+
+  /**
+   * Streams a generating model's answer (GenerateModelOutputs): each item is one message's
+   * outputs, whose `data.text.raw` holds the new text only; the last has `prompt_tokens` and
+   * `completion_tokens`. A model that does not generate answers once, whole. Leaving the loop
+   * early, or firing `signal`, stops the generation on the server.
+   */
+  async *generate(opts: PredictCommon & { inputs: Input[] }): AsyncGenerator<Output[], void, undefined> {
+    const body = this.requestBody(opts);
+    for await (const message of this.client.generateModelOutputs(this.ref, body, opts.signal)) {
+      yield message.outputs;
+    }
+  }
+
+  generateByBytes(
+    opts: PredictCommon & { inputBytes: Uint8Array | string; inputType: InputType },
+  ): AsyncGenerator<Output[], void, undefined> {
+    return this.generate({
+      ...opts,
+      inputs: [inputFromBytes(bytesOf(opts.inputBytes), checkInputType(opts.inputType))],
+    });
+  }
+
+  generateByUrl(
+    opts: PredictCommon & { url: string; inputType: InputType },
+  ): AsyncGenerator<Output[], void, undefined> {
+    return this.generate({
+      ...opts,
+      inputs: [inputFromUrl(checkUrl(opts.url), checkInputType(opts.inputType))],
+    });
+  }
+
+  /** Reads the file here, on the client; the server never sees the path. */
+  async *generateByFilepath(
+    opts: PredictCommon & { filepath: string; inputType: InputType },
+  ): AsyncGenerator<Output[], void, undefined> {
+    const bytes = await readInputFile(opts.filepath);
+    yield* this.generateByBytes({ ...opts, inputBytes: bytes });
+  }
+
+  /** A PostModelOutputsRequest: the inputs, params and output_config, the version and the runner. */
+  private requestBody(opts: PredictCommon & { inputs: Input[] }): PostModelOutputsRequest {
     if (!Array.isArray(opts.inputs) || opts.inputs.length === 0)
       throw new UsageError('inputs must be a non-empty array');
     if (opts.inputs.length > MAX_INPUTS_PER_REQUEST) {
@@ -106,23 +150,23 @@ export class Model {
     }
     const selector = runnerSelector({ ...this.runner, ...pickRunner(opts) }, this.userId);
     if (selector) body.runner_selector = selector;
-    return this.client.postModelOutputs(this.ref, body, opts.signal);
+    return body;
   }
 
   async predictByBytes(
     opts: PredictCommon & { inputBytes: Uint8Array | string; inputType: InputType },
   ): Promise<Output[]> {
-    const bytes =
-      typeof opts.inputBytes === 'string' ? Buffer.from(opts.inputBytes, 'utf8') : opts.inputBytes;
-    if (!(bytes instanceof Uint8Array))
-      throw new UsageError('inputBytes must be a Buffer, Uint8Array or string');
-    return this.predict({ ...opts, inputs: [inputFromBytes(bytes, checkInputType(opts.inputType))] });
+    return this.predict({
+      ...opts,
+      inputs: [inputFromBytes(bytesOf(opts.inputBytes), checkInputType(opts.inputType))],
+    });
   }
 
   async predictByUrl(opts: PredictCommon & { url: string; inputType: InputType }): Promise<Output[]> {
-    if (typeof opts.url !== 'string' || opts.url.length === 0)
-      throw new UsageError('url must be a non-empty string');
-    return this.predict({ ...opts, inputs: [inputFromUrl(opts.url, checkInputType(opts.inputType))] });
+    return this.predict({
+      ...opts,
+      inputs: [inputFromUrl(checkUrl(opts.url), checkInputType(opts.inputType))],
+    });
   }
 
   /** Reads the file here, on the client; the server never sees the path. */
@@ -132,6 +176,18 @@ export class Model {
     const bytes = await readInputFile(opts.filepath);
     return this.predictByBytes({ ...opts, inputBytes: bytes });
   }
+}
+
+function bytesOf(input: Uint8Array | string): Uint8Array {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  if (!(bytes instanceof Uint8Array))
+    throw new UsageError('inputBytes must be a Buffer, Uint8Array or string');
+  return bytes;
+}
+
+function checkUrl(url: string): string {
+  if (typeof url !== 'string' || url.length === 0) throw new UsageError('url must be a non-empty string');
+  return url;
 }
 
 function pickRunner(o: RunnerOptions): RunnerOptions {

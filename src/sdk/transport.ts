@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { ConnectionError } from './errors.js';
+import { ndjsonValues } from './ndjson.js';
 
 /** Raw bytes to send as the body (a model file), streamed rather than held in memory. */
 export interface StreamBody {
@@ -28,6 +29,16 @@ export interface TransportResponse {
   text?: string;
 }
 
+/** An answer that may stream: its messages as they arrive, or, for an error, its whole body. */
+export interface TransportStreamResponse {
+  status: number;
+  /** A 2xx answer: its JSON values, one per line, as they arrive. */
+  values?: AsyncIterable<unknown>;
+  /** Otherwise the parsed JSON body, as `request` gives it. */
+  body?: unknown;
+  text?: string;
+}
+
 /**
  * How the SDK reaches a v2 API. The SDK ships the HTTP transport; the embedded transport (the
  * server app in-process) lives in src/embedded so the SDK installs without models or a database.
@@ -36,6 +47,8 @@ export interface Transport {
   /** Where requests go, for messages ("http://127.0.0.1:8080", "embedded engine at ~/.local/share/sibyl"). */
   readonly description: string;
   request(req: TransportRequest): Promise<TransportResponse>;
+  /** A request whose answer streams (GenerateModelOutputs): its values as they arrive. */
+  requestStream(req: TransportRequest): Promise<TransportStreamResponse>;
   close?(): Promise<void>;
 }
 
@@ -57,6 +70,32 @@ export class HttpTransport implements Transport {
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
+    return this.readWhole(req, await this.send(req));
+  }
+
+  async requestStream(req: TransportRequest): Promise<TransportStreamResponse> {
+    const res = await this.send(req);
+    if (!res.ok || !res.body) return this.readWhole(req, res);
+    const body = res.body as unknown as AsyncIterable<Uint8Array>;
+    const base = this.base;
+    const timeoutMs = this.timeoutMs;
+    return {
+      status: res.status,
+      values: (async function* () {
+        try {
+          yield* ndjsonValues(body);
+        } catch (err) {
+          if (req.signal?.aborted) throw req.signal.reason ?? err;
+          if (err instanceof SyntaxError) throw err;
+          throw new ConnectionError(base, `the answer broke off: ${describeFetchError(err, timeoutMs)}`, {
+            cause: err,
+          });
+        }
+      })(),
+    };
+  }
+
+  private async send(req: TransportRequest): Promise<Response> {
     const signals = [AbortSignal.timeout(this.timeoutMs), ...(req.signal ? [req.signal] : [])];
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
@@ -83,6 +122,10 @@ export class HttpTransport implements Transport {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
       throw new ConnectionError(this.base, describeFetchError(err, this.timeoutMs), { cause: err });
     }
+    return res;
+  }
+
+  private async readWhole(req: TransportRequest, res: Response): Promise<TransportResponse> {
     let text: string;
     try {
       text = await res.text();

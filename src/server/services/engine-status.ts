@@ -16,6 +16,15 @@ export interface EngineStatusResponse {
       workers: number;
       bytes: number;
     }[];
+    /** Per model version with work: inputs waiting and running (generations included). */
+    queued: {
+      user_id: string;
+      app_id: string;
+      model_id: string;
+      version_id: string;
+      waiting: number;
+      running: number;
+    }[];
   };
 }
 
@@ -42,6 +51,20 @@ export async function engineStatus(
       bytes: m.bytes,
     });
   }
+  const queued: EngineStatusResponse['engine']['queued'] = [];
+  for (const q of status.queued) {
+    if (q.inputs === 0 && q.running === 0) continue;
+    const { userId, appId, id, versionId } = q.spec;
+    if (!(await ctx.store.models.getVisible(caller.userId, userId, appId, id))) continue;
+    queued.push({
+      user_id: userId,
+      app_id: appId,
+      model_id: id,
+      version_id: versionId,
+      waiting: q.inputs,
+      running: q.running,
+    });
+  }
   return {
     status: ok(reqId),
     engine: {
@@ -49,6 +72,7 @@ export async function engineStatus(
       max_workers: status.maxWorkers,
       memory_budget_bytes: status.memoryBudgetBytes,
       loaded,
+      queued,
     },
   };
 }
