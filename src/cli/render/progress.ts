@@ -7,10 +7,10 @@ const FRAMES = ['|', '/', '-', '\\'];
  */
 export async function withProgress<T>(
   label: string,
-  work: () => Promise<T>,
+  work: (stop: () => void) => Promise<T>,
   stream: NodeJS.WriteStream = process.stderr,
 ): Promise<T> {
-  if (!stream.isTTY) return work();
+  if (!stream.isTTY) return work(() => undefined);
   const started = Date.now();
   let frame = 0;
   let shown = false;
@@ -19,10 +19,15 @@ export async function withProgress<T>(
     stream.write(`\r${FRAMES[frame++ % FRAMES.length]} ${label}... ${elapsed}s`);
     shown = true;
   }, 150);
-  try {
-    return await work();
-  } finally {
+  // work that starts printing before it ends (streamed text) takes the line over early
+  const stop = () => {
     clearInterval(timer);
     if (shown) stream.write('\r\x1b[2K');
+    shown = false;
+  };
+  try {
+    return await work(stop);
+  } finally {
+    stop();
   }
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, PredictionError, SibylError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { isGenerative } from '../../core/model-types.js';
 import { StatusCode } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
 import type { MultiOutputResponse, Output } from '../../core/wire.js';
@@ -7,9 +8,6 @@ import type { Caller, ServiceContext } from './context.js';
 import { toWireModel } from './models.js';
 import { echoInput, preparePrediction, runPrediction } from './predict.js';
 import { ok } from './reply.js';
-
-/** Model types whose outputs are generated piece by piece; others answer generate in one message. */
-export const GENERATIVE_MODEL_TYPES: readonly string[] = ['text-to-text', 'multimodal-to-text'];
 
 /**
  * POST .../outputs/generate (GenerateModelOutputs): a generative model's output as a stream of
@@ -29,7 +27,7 @@ export async function generateOutputs(
 ): Promise<AsyncIterable<MultiOutputResponse>> {
   const prepared = await preparePrediction(ctx, caller, ref, body, signal);
   const { model, version, spec, opts, inputs, engineInputs } = prepared;
-  if (!GENERATIVE_MODEL_TYPES.includes(spec.modelTypeId)) {
+  if (!isGenerative(spec.modelTypeId)) {
     const whole = await runPrediction(ctx, prepared, reqId, signal);
     return (async function* () {
       yield whole;

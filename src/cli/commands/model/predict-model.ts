@@ -18,6 +18,8 @@ export interface PredictContext {
   plan: PredictPlan;
   /** --input_type, else the model's own input type; undefined: guessed per input. */
   inputType: InputType | undefined;
+  /** The model's type, when it was looked up (it is when no --input_type was given, or asked for). */
+  modelTypeId?: string;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function openModel(
   session: Session,
   plan: PredictPlan,
   env: Readonly<Record<string, string | undefined>>,
+  opts: { modelType?: boolean } = {},
 ): Promise<PredictContext> {
   const model = new Model({
     modelId: plan.ref.modelId,
@@ -43,12 +46,16 @@ export async function openModel(
     ...(session.userId ? { runnerUserId: session.userId } : {}),
   });
   let inputType = plan.inputType;
-  try {
-    inputType ??= inputTypeOfModelType((await model.loadInfo()).model_type_id);
-  } catch (err) {
-    throw await withModelSuggestions(err, model.client, plan.ref);
+  let modelTypeId: string | undefined;
+  if (inputType === undefined || opts.modelType) {
+    try {
+      modelTypeId = (await model.loadInfo()).model_type_id;
+    } catch (err) {
+      throw await withModelSuggestions(err, model.client, plan.ref);
+    }
+    inputType ??= inputTypeOfModelType(modelTypeId);
   }
-  return { session, model, plan, inputType };
+  return { session, model, plan, inputType, ...(modelTypeId ? { modelTypeId } : {}) };
 }
 
 /** One item as a v2 input; local files are read here, on the client. */

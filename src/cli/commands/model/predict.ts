@@ -1,4 +1,5 @@
-import type { MultiOutputResponse } from '../../../core/wire.js';
+import { isGenerative } from '../../../core/model-types.js';
+import type { MultiOutputResponse, Output } from '../../../core/wire.js';
 import { collectItems, processStdin } from '../../batch/sources.js';
 import { withSession } from '../../connect.js';
 import { CliUsageError } from '../../errors.js';
@@ -54,19 +55,22 @@ export async function run(
     return;
   }
   const item = items[0]!;
+  // generated text is printed as it comes to a person at a terminal; piped or as JSON, it is whole
+  const live = format === 'text' && process.stdout.isTTY === true;
   // model loading and inference take seconds on first use: show that something is happening
-  const res = await withProgress(`Predicting with ${plan.ref.modelId}`, () =>
+  const res = await withProgress(`Predicting with ${plan.ref.modelId}`, (stopProgress) =>
     withSession(
       env,
       async (session) => {
-        const ctx = await openModel(session, plan, env);
+        const ctx = await openModel(session, plan, env, { modelType: live });
         const input = await buildInput(ctx, item);
+        const request = { inputs: [input], inferenceParams: plan.params, outputConfig: plan.outputConfig };
         try {
-          return await ctx.model.predictResponse({
-            inputs: [input],
-            inferenceParams: plan.params,
-            outputConfig: plan.outputConfig,
-          });
+          if (live && isGenerative(ctx.modelTypeId)) {
+            await printGeneration(ctx.model.generate(request), stopProgress);
+            return undefined;
+          }
+          return await ctx.model.predictResponse(request);
         } catch (err) {
           throw await withModelSuggestions(err, ctx.model.client, plan.ref);
         }
@@ -74,9 +78,26 @@ export async function run(
       { preload: plan.ref },
     ),
   );
+  if (!res) return;
   process.stdout.write(
     format === 'json'
       ? `${JSON.stringify(res, null, 2)}\n`
       : `${renderOutputs(res as MultiOutputResponse)}\n`,
   );
+}
+
+/** Writes each piece of generated text as it arrives; the spinner goes at the first one. */
+async function printGeneration(messages: AsyncIterable<Output[]>, stopProgress: () => void): Promise<void> {
+  let started = false;
+  let ended = true;
+  for await (const outputs of messages) {
+    const text = outputs[0]?.data.text?.raw ?? '';
+    if (!text) continue;
+    if (!started) stopProgress();
+    started = true;
+    process.stdout.write(text);
+    ended = text.endsWith('\n');
+  }
+  if (!started) stopProgress();
+  if (!ended) process.stdout.write('\n');
 }
