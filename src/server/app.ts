@@ -10,6 +10,7 @@ import { registerBodyBudget } from './body-budget.js';
 import { clientErrorResponse, MAX_PATH_SEGMENT, MAX_URL_LENGTH, toErrorReply } from './errors.js';
 import { isPlaygroundPath, registerPlaygroundRoutes } from './playground/routes.js';
 import { isGrpcWebPath, registerGrpcWebRoutes } from './routes/grpc-web.js';
+import { registerOpenAiRoutes } from './routes/openai/index.js';
 import { registerRpcRoutes, unservedRpcFor } from './routes/v2/rpc-routes.js';
 import { registerSibylRoutes } from './routes/v2/sibyl.js';
 import { authenticate } from './services/auth.js';
@@ -188,6 +189,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     });
   }
   registerSibylRoutes(app, ctx);
+  registerOpenAiRoutes(app, ctx, { bodyLimit, logError });
   registerPlaygroundRoutes(app);
   return app;
 }
