@@ -12,7 +12,9 @@ import type { FastifyInstance } from 'fastify';
 import OpenAI, { toFile } from 'openai';
 import { stringify } from 'yaml';
 import { createEngine, type Engine } from '../../src/engine/index.js';
+import { BusyError } from '../../src/core/errors.js';
 import { buildApp } from '../../src/server/app.js';
+import { toOpenAiError } from '../../src/server/routes/openai/errors.js';
 import { registerModelFolders } from '../../src/server/model-folders.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { writeTinyGguf } from '../helpers/gguf.js';
@@ -212,6 +214,18 @@ describe('models, keys and errors on /v1', () => {
     });
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { error: { param: string } }).error.param, 'file');
+  });
+
+  it('answers a busy model 429 with Retry-After, as a rate limit', () => {
+    const out = toOpenAiError(new BusyError('the model has 512 inputs queued', 3), 'req');
+    assert.equal(out.httpStatus, 429);
+    assert.equal(out.retryAfterSeconds, 3);
+    assert.deepEqual(out.body.error, {
+      message: 'the model has 512 inputs queued',
+      type: 'rate_limit_error',
+      param: null,
+      code: 'rate_limit_exceeded',
+    });
   });
 });
 
