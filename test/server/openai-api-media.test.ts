@@ -68,6 +68,12 @@ before(async () => {
           { choices: [], usage: { prompt_tokens: 21, completion_tokens: 4 } },
         ];
         res.writeHead(200, { 'content-type': 'text/event-stream' });
+        // the engine breaking mid-answer: two pieces, then the stream ends without a finish reason
+        if (said.includes('"break"')) {
+          const piece = (content: string) =>
+            `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+          return void res.end(piece('one ') + piece('two '));
+        }
         res.end(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('') + 'data: [DONE]\n\n');
         return;
       }
@@ -160,6 +166,33 @@ describe('images in chat', () => {
     const two: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: [image, image] }];
     await assert.rejects(alice.chat.completions.create({ model: VISION, messages: two }), /one image/);
   });
+
+  it('ends a stream that fails midway with an error event, which the client raises', async () => {
+    const png = await solidPng([0, 0, 255]);
+    const stream = await alice.chat.completions.create({
+      model: VISION,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'break' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } },
+          ],
+        },
+      ],
+      stream: true,
+    });
+    let text = '';
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      })(),
+      (error: Error) =>
+        error instanceof OpenAI.APIError &&
+        /ended its stream before saying why it stopped/.test(error.message),
+    );
+    assert.equal(text, 'one ');
+  });
 });
 
 describe('audio', () => {
@@ -184,5 +217,46 @@ describe('audio', () => {
       alice.audio.transcriptions.create({ model: WHISPER, file, response_format: 'verbose_json' }),
       (error: Error) => error instanceof OpenAI.BadRequestError && error.param === 'response_format',
     );
+  });
+});
+
+describe('the multipart reader', () => {
+  const type = 'multipart/form-data; boundary="b-1"';
+  const part = (headers: string, content: string) => `--b-1\r\n${headers}\r\n\r\n${content}\r\n`;
+
+  it('reads fields and files, with quoted names and CRLFs inside the content', () => {
+    const raw =
+      'preamble\r\n' +
+      part('Content-Disposition: form-data; name="model"', 'a/b/c') +
+      part(
+        'content-disposition: form-data; name="file"; filename="x \\"y\\".wav"\r\nContent-Type: audio/wav',
+        'RI\r\nFF',
+      ) +
+      '--b-1--\r\n';
+    const form = parseMultipart(Buffer.from(raw), type);
+    assert.deepEqual({ ...form.fields }, { model: 'a/b/c' });
+    const file = form.files.file!;
+    assert.deepEqual(
+      [file.filename, file.contentType, file.bytes.toString()],
+      ['x "y".wav', 'audio/wav', 'RI\r\nFF'],
+    );
+  });
+
+  it('refuses a form it cannot read, by what is wrong', () => {
+    const named = part('Content-Disposition: form-data; name="model"', 'm');
+    for (const [raw, contentType, why] of [
+      [named + '--b-1--', 'multipart/form-data', /no valid boundary/],
+      [named, type, /before its closing boundary/],
+      [named + named + '--b-1--', type, /"model" is sent twice/],
+      [part('Content-Type: text/plain', 'm') + '--b-1--', type, /no content-disposition/],
+      ['no boundary here', type, /does not contain the boundary/],
+      [
+        part('Content-Disposition: form-data; name="big"', 'x'.repeat(70_000)) + '--b-1--',
+        type,
+        /longer than/,
+      ],
+    ] as const) {
+      assert.throws(() => parseMultipart(Buffer.from(raw), contentType), why);
+    }
   });
 });
