@@ -127,8 +127,13 @@ describe('models, keys and errors on /v1', () => {
       OpenAI.NotFoundError,
       /no model "nope"/,
     );
-    for (const auth of [undefined, 'Bearer wrong']) {
-      const res = await fetch(`${base}/v1/nothing-here`, { headers: auth ? { authorization: auth } : {} });
+    // the app-wide auth hook's refusal, on a route and on no route, in OpenAI's shape
+    for (const [route, auth] of [
+      ['models', undefined],
+      ['models', 'Bearer wrong'],
+      ['nothing-here', 'Bearer wrong'],
+    ] as const) {
+      const res = await fetch(`${base}/v1/${route}`, { headers: auth ? { authorization: auth } : {} });
       assert.equal(res.status, 401);
       const body = (await res.json()) as { error: { type: string; code: string } };
       assert.equal(body.error.type, 'authentication_error');
