@@ -23,7 +23,7 @@ import { parse } from 'yaml';
 import { StatusCode } from '../../src/core/status.js';
 import type { MultiOutputResponse } from '../../src/core/wire.js';
 import { ApiError, Model } from '../../src/sdk/index.js';
-import { isolatedEnv } from '../helpers/cli.js';
+import { isolatedEnv, PHOTOS } from '../helpers/cli.js';
 import { ggufModelFolder, openAiModelFolder } from '../helpers/llm-folders.js';
 import { startServe, type Served } from '../helpers/serve.js';
 
@@ -47,14 +47,44 @@ interface EndlessEngine {
 }
 
 /**
- * A remote OpenAI-compatible engine (outside the product, so scripted here) whose chat stream
- * never ends: it writes "tick " every 20 ms until the connection is closed.
+ * A remote OpenAI-compatible engine (outside the product, so scripted here). Its chat stream never
+ * ends (model "endless"): it writes "tick " every 20 ms until the connection is closed. Any other
+ * model answers with what it was sent: the text parts and the image's data URL type.
  */
 async function endlessEngine(): Promise<EndlessEngine> {
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const server = http.createServer((req, res) => {
-    req.resume();
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const sent = JSON.parse(body) as {
+        model: string;
+        stream?: boolean;
+        messages: { content: string | { type: string; text?: string; image_url?: { url: string } }[] }[];
+      };
+      if (sent.model === 'endless') return tick(res);
+      type Part = { type: string; text?: string; image_url?: { url: string } };
+      const parts: (string | Part)[] = [];
+      for (const m of sent.messages) {
+        if (typeof m.content === 'string') parts.push(m.content);
+        else parts.push(...m.content);
+      }
+      const seen = parts.map((p) =>
+        typeof p === 'string' ? p : p.type === 'text' ? p.text : /^data:[^;]+/.exec(p.image_url!.url)![0],
+      );
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          choices: [
+            { index: 0, message: { role: 'assistant', content: seen.join(' | ') }, finish_reason: 'stop' },
+          ],
+          usage: { prompt_tokens: 4, completion_tokens: 2 },
+        }),
+      );
+    });
+  });
+  const tick = (res: http.ServerResponse) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const chunk = { choices: [{ index: 0, delta: { content: 'tick ' }, finish_reason: null }] };
     const timer = setInterval(() => res.write(`data: ${JSON.stringify(chunk)}\n\n`), 20);
@@ -62,7 +92,7 @@ async function endlessEngine(): Promise<EndlessEngine> {
       clearInterval(timer);
       markClosed();
     });
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -87,6 +117,14 @@ describe('generation through clarifai serve', () => {
   before(async () => {
     remote = await endlessEngine();
     await ggufModelFolder(join(dir, 'llama'), { userId: 'meta', appId: 'Llama-2', id: 'llama2-7b-chat' });
+    await openAiModelFolder(join(dir, 'vision'), {
+      userId: 'acme',
+      appId: 'remote',
+      id: 'vision',
+      baseUrl: remote.url,
+      model: 'vision',
+      modelTypeId: 'multimodal-to-text',
+    });
     await openAiModelFolder(join(dir, 'endless'), {
       userId: 'acme',
       appId: 'remote',
@@ -194,6 +232,21 @@ describe('generation through clarifai serve', () => {
       inferenceParams: { ...FIXED, max_tokens: 3 },
     });
     assert.equal(next!.completion_tokens, 3);
+  });
+
+  it('a multimodal input (an image with a text beside it) reaches the engine as one vision message', async () => {
+    const png = readFileSync(join(PHOTOS, 'astronaut.png'));
+    const vision = new Model({
+      url: 'https://clarifai.com/acme/remote/models/vision',
+      authConfig: { pat, base: served.url },
+    });
+    const [out] = await vision.predict({
+      inputs: [
+        { data: { image: { base64: png.toString('base64') }, text: { raw: 'What is in this image?' } } },
+      ],
+    });
+    assert.equal(out!.data.text?.raw, 'What is in this image? | data:image/png');
+    assert.equal(out!.prompt_tokens, 4);
   });
 
   it('gRPC GenerateModelOutputs streams the same pieces', async () => {

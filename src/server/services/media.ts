@@ -40,7 +40,7 @@ export async function toEngineInput(
     throw new InvalidArgumentError(`${where}.data.${src.type} is empty`, StatusCode.INPUT_INVALID_ARGUMENT);
   }
   if (src.type === 'text') return { type: 'text', text: Buffer.from(bytes).toString('utf8') };
-  return { type: src.type, bytes };
+  return { type: src.type, bytes, ...(src.prompt !== undefined ? { text: src.prompt } : {}) };
 }
 
 /** URL downloads of one request run this many at a time. */

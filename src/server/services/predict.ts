@@ -10,7 +10,7 @@ import { engineSpecOf } from './engine-spec.js';
 import { toEngineInputs } from './media.js';
 import { resolveModel, toWireModel } from './models.js';
 import { ok } from './reply.js';
-import { isObject, parseInputs, parsePredictSettings } from './request-shape.js';
+import { isObject, parseInputs, parsePredictSettings, type ParsedInput } from './request-shape.js';
 
 /** A predict request checked and its inputs fetched: what predict and generate both start from. */
 export interface PreparedPrediction {
@@ -41,6 +41,7 @@ export async function preparePrediction(
   const { model, version } = await resolveModel(ctx, caller, target);
 
   const spec = engineSpecOf(ctx, model, version);
+  checkPrompts(spec, inputs);
   const opts: PredictOptions = {};
   if (settings.params) opts.params = settings.params;
   if (settings.outputConfig) opts.outputConfig = settings.outputConfig as Record<string, unknown>;
@@ -111,6 +112,22 @@ export async function runPrediction(
       ? { code: StatusCode.MIXED_STATUS, description: 'Mixed Success', req_id: reqId }
       : ok(reqId);
   return { status, outputs };
+}
+
+/**
+ * A text beside an image is a multimodal model's prompt; any other model would drop it without a
+ * word, so such an input is refused, naming both parts.
+ */
+function checkPrompts(spec: ModelSpec, inputs: readonly ParsedInput[]): void {
+  if (spec.modelTypeId.startsWith('multimodal-')) return;
+  const i = inputs.findIndex((p) => p.source.prompt !== undefined);
+  if (i < 0) return;
+  throw new InvalidArgumentError(
+    `inputs[${i}].data holds ${inputs[i]!.source.type} and text; model ${spec.id} (${spec.modelTypeId}) takes one ${spec.inputType} per input; ` +
+      'a text beside an image is only for multimodal-to-text models',
+    StatusCode.INPUT_INVALID_ARGUMENT,
+    'Invalid input argument',
+  );
 }
 
 /**

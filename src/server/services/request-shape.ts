@@ -13,6 +13,8 @@ export interface InputSource {
   raw?: string;
   url?: string;
   base64?: string;
+  /** A media input's accompanying text (Clarifai's multimodal inputs: an image and its prompt). */
+  prompt?: string;
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -52,10 +54,23 @@ export function parseInputs(body: unknown): ParsedInput[] {
 export function inputSource(input: Input, where: string): InputSource {
   const data: unknown = input.data;
   if (!isObject(data)) throw bad(`${where}.data must be an object`, StatusCode.INPUT_INVALID_ARGUMENT);
-  const present = INPUT_TYPES.filter((t) => data[t] !== undefined);
+  let present = INPUT_TYPES.filter((t) => data[t] !== undefined);
+  // a media item with a text beside it is one multimodal input: the text is its prompt
+  let prompt: string | undefined;
+  if (present.length === 2 && present.includes('text')) {
+    const text = data.text;
+    if (!isObject(text) || typeof text.raw !== 'string' || text.raw === '') {
+      throw bad(
+        `${where}.data.text beside ${present.find((t) => t !== 'text')} must have a non-empty raw (the prompt)`,
+        StatusCode.INPUT_INVALID_ARGUMENT,
+      );
+    }
+    prompt = text.raw;
+    present = present.filter((t) => t !== 'text');
+  }
   if (present.length !== 1) {
     throw bad(
-      `${where}.data must hold exactly one of ${INPUT_TYPES.join(', ')}; found ${present.length === 0 ? 'none' : present.join(', ')}`,
+      `${where}.data must hold exactly one of ${INPUT_TYPES.join(', ')} (a media item may have a text beside it); found ${present.length === 0 ? 'none' : present.join(', ')}`,
       StatusCode.INPUT_INVALID_ARGUMENT,
     );
   }
@@ -74,7 +89,7 @@ export function inputSource(input: Input, where: string): InputSource {
     );
   }
   const key = keys[0] as 'raw' | 'url' | 'base64';
-  return { type, [key]: media[key] as string };
+  return { type, [key]: media[key] as string, ...(prompt !== undefined ? { prompt } : {}) };
 }
 
 export interface PredictSettings {
