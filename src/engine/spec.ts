@@ -38,6 +38,15 @@ export interface ModelSpec {
   concepts?: string[];
   /** For image models: the largest side the model looks at; images are shrunk to it when decoded. */
   imageSize?: number;
+  /** For audio models: the sample rate audio is decoded and resampled to (default 16000). */
+  audioSampleRate?: number;
+  /** The weights' licence, as the model's description states it (ModelVersion.license on the wire). */
+  licence?: string;
+  /**
+   * A program the runtime runs that may not be installed (Debian's pocketsphinx): without it the
+   * model is listed as unavailable with the install command, and predicting refuses with it.
+   */
+  requires?: { command: string; install: string };
   runtime: RuntimeSettings;
   batching: BatchingSettings;
   /** Absolute path of the version's files (model folders); absent for built-in models. */

@@ -15,6 +15,12 @@ export interface DecodedImage {
   rgb: Uint8Array;
 }
 
+/** Audio decoded to mono float samples in [-1, 1] at the rate the model asked for (spec.audioSampleRate). */
+export interface DecodedAudio {
+  sampleRate: number;
+  samples: Float32Array;
+}
+
 /**
  * What a model's hooks receive for each input, by the model's input type. Models that send media
  * on as it came (remote engines) set `LoadedModel.encodedInputs` and get `encoded` inputs.
@@ -22,6 +28,7 @@ export interface DecodedImage {
 export type DecodedInput =
   | { type: 'text'; text: string }
   | { type: 'image'; image: DecodedImage }
+  | { type: 'audio'; audio: DecodedAudio }
   | { type: 'encoded'; media: 'image' | 'audio' | 'video'; bytes: Uint8Array; text?: string };
 
 /** Tokens a generation read and wrote, as Clarifai's Output reports them. */

@@ -41,7 +41,8 @@ export function generationRequest(
   if (stream) Object.assign(body, { stream: true, stream_options: { include_usage: true } });
   else body.stream = false;
 
-  if (input.type === 'image') throw inputError('a remote engine needs the image as sent, not decoded');
+  if (input.type === 'image' || input.type === 'audio')
+    throw inputError(`a remote engine needs the ${input.type} as sent, not decoded`);
   const text = input.text ?? '';
   if (template !== undefined) {
     if (input.type === 'encoded') {
