@@ -1,5 +1,11 @@
 import type * as NodeLlamaCppModule from 'node-llama-cpp';
-import type { ChatHistoryItem, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type {
+  ChatHistoryItem,
+  LlamaContextSequence,
+  LlamaModel,
+  Token,
+  BuiltInChatWrapperType,
+} from 'node-llama-cpp';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import type { InferenceParams } from '../../core/wire.js';
@@ -17,6 +23,9 @@ const DEFAULT_TOP_P = 0.95;
 const DETOKENIZE_CONTEXT = 8;
 
 /** What the prompt became: its tokens, and stops the chat template adds (its end-of-turn marker). */
+/** The chat template's wrapper node-llama-cpp resolves from a GGUF (parsing it takes 0.1-0.4 s). */
+export type ChatWrapper = BuiltInChatWrapperType;
+
 export interface Prompt {
   tokens: Token[];
   stopTexts: string[];
@@ -28,7 +37,7 @@ export interface Prompt {
  * otherwise the model's chat template wraps a single user turn, after `system_prompt` if any.
  */
 export function buildPrompt(
-  lib: NodeLlamaCpp,
+  chatWrapper: () => ChatWrapper,
   model: LlamaModel,
   text: string,
   params: InferenceParams,
@@ -47,7 +56,7 @@ export function buildPrompt(
       stopTokens: new Set(),
     };
   }
-  const wrapper = lib.resolveChatWrapper(model);
+  const wrapper = chatWrapper();
   const history: ChatHistoryItem[] = [
     ...(system ? [{ type: 'system' as const, text: system }] : []),
     { type: 'user', text },

@@ -4,6 +4,7 @@ import type { Data, InferenceParams } from '../../core/wire.js';
 import { findRuntime } from '../runtimes/index.js';
 import { modelName, versionKey, type ModelSpec } from '../spec.js';
 import type { DecodedInput, EngineInput, GenerateChunk, LoadedModel, Runtime, TokenUsage } from '../types.js';
+import { ChunkCoalescer } from './coalesce.js';
 import { decodeInput } from './decode.js';
 import { asSibylError, toWireError } from './errors.js';
 import type { FromWorker, Outcome, ToWorker, WorkerSettings } from './protocol.js';
@@ -153,11 +154,18 @@ export class WorkerHost {
     const t2 = performance.now();
     const abort = new AbortController();
     this.aborts.set(job, abort);
+    const pieces = new ChunkCoalescer((chunk) => this.send({ op: 'chunk', job, chunk }));
     try {
       for await (const chunk of model.generate(decoded, params, abort.signal)) {
         if (abort.signal.aborted) break;
-        this.send({ op: 'chunk', job, chunk });
+        pieces.add(chunk);
       }
+      if (abort.signal.aborted) pieces.discard();
+      else pieces.flush();
+    } catch (error) {
+      // what was generated before the failure still reaches the caller, then the error
+      pieces.flush();
+      throw error;
     } finally {
       this.aborts.delete(job);
     }

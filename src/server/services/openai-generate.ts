@@ -74,7 +74,6 @@ async function* steps(
 ): AsyncGenerator<GenerationStep> {
   let usage: GenerationUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   let reason: FinishReason | undefined;
-  let pending: string | undefined;
   for await (const chunk of chunks) {
     if (chunk.usage) {
       const { promptTokens, completionTokens } = chunk.usage;
@@ -85,14 +84,15 @@ async function* steps(
       };
     }
     if (chunk.finishReason) reason = chunk.finishReason;
-    // one piece is held back so the last one can carry the end (a stream's last chunk says why)
-    if (pending !== undefined) yield { text: pending };
-    pending = chunk.data.text?.raw ?? '';
+    // each piece goes out as it comes; the end follows in a step of its own, as OpenAI's last
+    // chunk (an empty delta with the finish reason) does, so no piece waits for the next one
+    const text = chunk.data.text?.raw ?? '';
+    if (text !== '') yield { text };
   }
   // a runtime that does not say why it stopped: the token budget spent means it was cut off
   const cut = maxTokens !== undefined && usage.completion_tokens >= maxTokens;
   const finishReason = reason ?? (cut ? 'length' : 'stop');
-  yield { text: pending ?? '', end: { finishReason, usage } };
+  yield { text: '', end: { finishReason, usage } };
 }
 
 /** The whole generation at once (non-streaming requests). */
