@@ -257,6 +257,21 @@ describe('keys: scopes, expiry, revocation', () => {
     assert.match(after.json.status?.details ?? '', /revoked/);
   });
 
+  it('a predict key reads the model it predicts with (as Predict depends on Models:Get), and nothing else', async () => {
+    const created = await call('POST', '/v2/users/alice/keys', aliceKey, {
+      keys: [{ description: 'service', scopes: ['Predict'] }],
+    });
+    const token = (created.json.keys as { id: string }[])[0]!.id;
+    const model = '/v2/users/alice/apps/secret-app/models/secret-model';
+    assert.equal((await call('GET', model, token)).statusCode, 200);
+    assert.equal((await call('GET', `${model}/output_info`, token)).statusCode, 200);
+    const list = await call('GET', '/v2/users/alice/apps/secret-app/models', token);
+    assert.equal(list.statusCode, 403, list.raw);
+    assert.match(list.json.status?.details ?? '', /needs a key with the "read" scope/);
+    const inputs = await call('GET', '/v2/users/alice/apps/secret-app/inputs', token);
+    assert.equal(inputs.statusCode, 403, inputs.raw);
+  });
+
   it('refuses an expired key', async () => {
     const past = await store.pats.create('alice', { expiresAt: '2000-01-01T00:00:00.000Z' });
     const r = await call('GET', '/v2/users/me', past.token);

@@ -14,12 +14,15 @@ export function hasScope(caller: Caller, scope: Scope): boolean {
   return caller.scopes === undefined || caller.scopes.includes(scope) || caller.scopes.includes('admin');
 }
 
-export function requireScope(caller: Caller, scope: Scope, what: string): void {
-  if (hasScope(caller, scope)) return;
+/** Refuses a key that has none of the scopes given (one scope, or a list of which any will do). */
+export function requireScope(caller: Caller, scope: Scope | readonly Scope[], what: string): void {
+  const any = typeof scope === 'string' ? [scope] : scope;
+  if (any.some((s) => hasScope(caller, s))) return;
+  const wanted = any.map((s) => `"${s}"`).join(' or ');
   throw new SibylError(
     StatusCode.CONN_INSUFFICIENT_SCOPES,
     'Insufficient scopes',
-    `${what} needs a key with the "${scope}" scope; this key has ${caller.scopes?.map((s) => `"${s}"`).join(', ') || 'none'}`,
+    `${what} needs a key with the ${wanted} scope; this key has ${caller.scopes?.map((s) => `"${s}"`).join(', ') || 'none'}`,
   );
 }
 

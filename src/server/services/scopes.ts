@@ -36,10 +36,10 @@ export function parseScopes(list: readonly string[]): Scope[] {
 }
 
 /**
- * The scope each RPC needs (null: any key). The table is the one place a route's scope is said;
- * every transport goes through it.
+ * The scope each RPC needs (null: any key; a list: any of them). The table is the one place a
+ * route's scope is said; every transport goes through it.
  */
-export const RPC_SCOPES: Readonly<Record<string, Scope | null>> = {
+export const RPC_SCOPES: Readonly<Record<string, Scope | readonly Scope[] | null>> = {
   GetUser: null, // "who am I" (clarifai login checks a key with it)
   PostUsers: 'admin',
   GetApp: 'read',
@@ -47,8 +47,10 @@ export const RPC_SCOPES: Readonly<Record<string, Scope | null>> = {
   PostApps: 'write',
   PatchApps: 'write',
   DeleteApp: 'write',
-  GetModel: 'read',
-  GetModelOutputInfo: 'read',
+  // a predict key may read the model it predicts with (its input type, params), as on Clarifai,
+  // where Predict depends on Models:Get; listing models still needs read
+  GetModel: ['read', 'predict'],
+  GetModelOutputInfo: ['read', 'predict'],
   ListModels: 'read',
   GetModelVersion: 'read',
   ListModelVersions: 'read',
