@@ -134,7 +134,8 @@ function nearestConcept(value: string, concepts: readonly string[]): string | un
  * Applies an output_config to one input's data: keeps only selected concepts (matched by id or
  * by name, so `{name: "traffic light"}` and `{id: "traffic-light"}` both work), drops those under
  * min_value, sorts best first and keeps max_concepts. The same rules apply to each region's
- * concepts, and a region left without any concept is dropped. The input is not modified.
+ * concepts, and a region left without any concept is dropped (one that never had any, such as a
+ * line of text read, is kept). The input is not modified.
  */
 export function applyOutputConfig(data: Data, cfg: OutputConfig | undefined): Data {
   return applyResolvedOutputConfig(data, resolveOutputConfig(cfg));
@@ -146,7 +147,10 @@ export function applyResolvedOutputConfig(data: Data, resolved: ResolvedOutputCo
   if (data.concepts) out.concepts = filterConcepts(data.concepts, resolved);
   if (data.regions) {
     out.regions = data.regions.flatMap((region): Region[] => {
-      const concepts = filterConcepts(region.data.concepts, resolved);
+      // A region that never had concepts (a line of read text, a face's embedding) is kept whole.
+      const given = region.data.concepts as Concept[] | undefined;
+      if (!given || given.length === 0) return [region];
+      const concepts = filterConcepts(given, resolved);
       return concepts.length > 0 ? [{ ...region, data: { ...region.data, concepts } }] : [];
     });
   }
