@@ -1,6 +1,8 @@
 import { generalImageDetection } from './models/general-image-detection.js';
 import { generalImageRecognition } from './models/general-image-recognition.js';
 import { languageIdentification } from './models/language-identification.js';
+import { nsfwRecognition } from './models/nsfw-recognition.js';
+import { ocrEnglish } from './models/ocr-english.js';
 import type { ModelSpec } from './spec.js';
 
 export type ModelKey = `${string}/${string}/${string}`;
@@ -18,6 +20,8 @@ export const BUILT_IN_MODELS: Readonly<Record<ModelKey, ModelSpec>> = {
   'clarifai/main/general-image-recognition': generalImageRecognition,
   'clarifai/main/general-image-detection': generalImageDetection,
   'clarifai/main/language-identification': languageIdentification,
+  'clarifai/main/nsfw-recognition': nsfwRecognition,
+  'clarifai/main/ocr-english': ocrEnglish,
 };
 
 export function findBuiltInModel(userId: string, appId: string, modelId: string): ModelSpec | undefined {

@@ -8,8 +8,10 @@ export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = {
   centernet: async () => new (await import('./centernet.js')).CenterNetRuntime(),
   cld3: async () => new (await import('./cld3.js')).Cld3Runtime(),
   'llama-cpp': async () => new (await import('./llama-cpp.js')).LlamaCppRuntime(),
+  nsfwjs: async () => new (await import('./nsfwjs.js')).NsfwjsRuntime(),
   onnx: async () => new (await import('./onnx.js')).OnnxRuntime(),
   openai: async () => new (await import('./openai.js')).OpenAiRuntime(),
+  tesseract: async () => new (await import('./tesseract.js')).TesseractRuntime(),
   tfjs: async () => new (await import('./tfjs.js')).TfjsRuntime(),
 };
 
