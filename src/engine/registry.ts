@@ -1,3 +1,5 @@
+import { faceDetection } from './models/face-detection.js';
+import { faceEmbedding } from './models/face-embedding.js';
 import { generalImageDetection } from './models/general-image-detection.js';
 import { generalImageRecognition } from './models/general-image-recognition.js';
 import { languageIdentification } from './models/language-identification.js';
@@ -22,6 +24,8 @@ export const BUILT_IN_MODELS: Readonly<Record<ModelKey, ModelSpec>> = {
   'clarifai/main/language-identification': languageIdentification,
   'clarifai/main/nsfw-recognition': nsfwRecognition,
   'clarifai/main/ocr-english': ocrEnglish,
+  'clarifai/main/face-detection': faceDetection,
+  'clarifai/main/face-embedding': faceEmbedding,
 };
 
 export function findBuiltInModel(userId: string, appId: string, modelId: string): ModelSpec | undefined {

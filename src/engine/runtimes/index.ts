@@ -7,6 +7,7 @@ import type { RuntimeFactory } from '../types.js';
 export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = {
   centernet: async () => new (await import('./centernet.js')).CenterNetRuntime(),
   cld3: async () => new (await import('./cld3.js')).Cld3Runtime(),
+  'face-api': async () => new (await import('./face-api.js')).FaceApiRuntime(),
   'llama-cpp': async () => new (await import('./llama-cpp.js')).LlamaCppRuntime(),
   nsfwjs: async () => new (await import('./nsfwjs.js')).NsfwjsRuntime(),
   onnx: async () => new (await import('./onnx.js')).OnnxRuntime(),
