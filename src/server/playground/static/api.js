@@ -85,3 +85,74 @@ export function outputsPath(model) {
   const seg = (s) => encodeURIComponent(s);
   return `/v2/users/${seg(model.user_id)}/apps/${seg(model.app_id)}/models/${seg(model.id)}/outputs`;
 }
+
+/** True for models whose text `.../outputs/generate` streams piece by piece. */
+export function isGenerating(model) {
+  return ['text-to-text', 'multimodal-to-text'].includes(model?.model_type_id);
+}
+
+/**
+ * POST `${path}/generate`: newline-delimited JSON, one `{"result": MultiOutputResponse}` a line.
+ * Calls `onMessage(result)` for each line as it arrives and resolves with `{ httpStatus, ms }`
+ * when the stream ends. A request refused before the stream (a normal v2 error, HTTP 4xx/5xx)
+ * rejects with an ApiError, as `call` does; an error mid-stream is the last message's status, so
+ * it reaches `onMessage` like any other. Aborting `signal` rejects with its AbortError and closes
+ * the connection, which stops the generation on the server.
+ */
+export async function generate(pat, path, body, { signal, onMessage }) {
+  const started = performance.now();
+  let res;
+  try {
+    res = await fetch(`${path}/generate`, {
+      method: 'POST',
+      headers: { Authorization: `Key ${pat}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+      signal,
+    });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new ApiError('The server did not answer. Is `clarifai serve` still running?');
+  }
+  if (!res.ok || !res.body) {
+    let json;
+    try {
+      json = await res.json();
+    } catch {
+      throw new ApiError(`The server answered HTTP ${res.status} without a JSON body.`, {
+        httpStatus: res.status,
+      });
+    }
+    const status = json?.status;
+    const text = status
+      ? [status.description, status.details].filter(Boolean).join(': ')
+      : `HTTP ${res.status}`;
+    throw new ApiError(text, { status, httpStatus: res.status, body: json });
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let pending = '';
+  const emit = (line) => {
+    if (line.trim() === '') return;
+    let parsed;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      throw new ApiError('The stream held a line that is not JSON.', { httpStatus: res.status });
+    }
+    if (parsed && typeof parsed === 'object' && parsed.result) onMessage(parsed.result);
+  };
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    pending += decoder.decode(value, { stream: true });
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      emit(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  }
+  emit(pending + decoder.decode());
+  return { httpStatus: res.status, ms: performance.now() - started };
+}

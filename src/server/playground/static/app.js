@@ -1,8 +1,8 @@
 // The playground page: sign in, pick a model, give inputs, predict, show the response four ways.
 /* global document, window, navigator, FileReader */
-import { call, isKeyError, listModels, outputsPath, session } from './api.js';
+import { call, generate, isGenerating, isKeyError, listModels, outputsPath, session } from './api.js';
 import { cliCommand, curlCommand } from './commands.js';
-import { el, renderOutputs, renderStatus } from './render.js';
+import { el, renderOutputs, renderStatus, streamCard } from './render.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_INPUTS = 128;
@@ -15,6 +15,8 @@ const state = {
   /** Picked files: { file, previewUrl, mediaType } */
   files: [],
   texts: { json: '', curl: '', cli: '' },
+  /** The running request: its AbortController while a generation streams. */
+  running: null,
 };
 
 // ---------------------------------------------------------------- sign in
@@ -58,6 +60,7 @@ function showSignIn(message) {
 }
 
 function signOut() {
+  state.running?.abort();
   session.clear();
   state.models = [];
   state.model = null;
@@ -144,6 +147,16 @@ function selectModel(model) {
   $('about-text').textContent = model.description || 'No description.';
   $('model-about').hidden = false;
   const defaults = model.model_version?.output_info?.params;
+  const generating = isGenerating(model);
+  $('gen-options').hidden = !generating;
+  $('predict-options').hidden = generating;
+  for (const input of $('gen-options').querySelectorAll('[data-param]')) {
+    if (input.id === 'gen-prompt-template') continue;
+    const d = defaults?.[input.dataset.param];
+    input.placeholder = d === undefined ? '' : Array.isArray(d) ? d.join('\n') : String(d);
+  }
+  if (generating) $('options').open = true;
+  if (!state.running) $('predict').textContent = predictLabel();
   $('params').placeholder =
     defaults && Object.keys(defaults).length > 0
       ? `defaults: ${JSON.stringify(defaults)}`
@@ -154,6 +167,11 @@ function selectModel(model) {
   updatePredict();
 }
 
+const predictLabel = () => (isGenerating(state.model) ? 'Generate' : 'Predict');
+
+/** A multimodal generating model takes a prompt beside its image, in the same input. */
+const takesPrompt = () => state.model?.model_type_id === 'multimodal-to-text' && state.tab !== 'text';
+
 // ---------------------------------------------------------------- inputs
 
 function selectTab(tab) {
@@ -162,6 +180,7 @@ function selectTab(tab) {
     button.setAttribute('aria-selected', button.dataset.tab === tab ? 'true' : 'false');
   }
   for (const panel of document.querySelectorAll('[data-panel]')) panel.hidden = panel.dataset.panel !== tab;
+  $('prompt-field').hidden = !takesPrompt();
   updatePredict();
 }
 
@@ -247,6 +266,7 @@ const sizeOf = (n) =>
 function updatePredict() {
   const ready =
     state.model &&
+    !state.running &&
     ((state.tab === 'file' && state.files.length > 0) ||
       (state.tab === 'text' && $('text-input').value.length > 0) ||
       (state.tab === 'url' && $('url-input').value.trim().length > 0));
@@ -268,6 +288,22 @@ function readFile(file, as) {
  * (files by name, not bytes) and `shown` for the output cards (previews).
  */
 async function collectInputs() {
+  const inputs = await collectPlainInputs();
+  const prompt = $('prompt-input').value;
+  if (!takesPrompt() || prompt === '') return inputs;
+  if (inputs.length !== 1 || inputs[0].described.kind === 'file-text')
+    throw new Error('A prompt goes with one image: pick a single image, or clear the prompt.');
+  const [input] = inputs;
+  return [
+    {
+      wire: { data: { ...input.wire.data, text: { raw: prompt } } },
+      described: { ...input.described, prompt },
+      shown: { ...input.shown, label: `${input.shown.label} · ${clip(prompt)}` },
+    },
+  ];
+}
+
+async function collectPlainInputs() {
   if (state.tab === 'text') {
     const text = $('text-input').value;
     return [
@@ -332,7 +368,37 @@ function readOptions() {
       throw new Error('Inference params must be a JSON object, e.g. {"min_score": 0.5}');
     }
   }
-  return { outputConfig: Object.keys(outputConfig).length > 0 ? outputConfig : undefined, params };
+  const generation = isGenerating(state.model) ? readGenerationParams() : {};
+  for (const name of Object.keys(generation)) {
+    if (params && Object.hasOwn(params, name))
+      throw new Error(`${name} is set twice: in its field and in the inference params JSON. Keep one.`);
+  }
+  if (Object.keys(generation).length > 0) params = { ...generation, ...params };
+  const generating = isGenerating(state.model);
+  return {
+    outputConfig: !generating && Object.keys(outputConfig).length > 0 ? outputConfig : undefined,
+    params,
+  };
+}
+
+/** The generation fields that hold a value, as params: numbers as numbers, stop as a list. */
+function readGenerationParams() {
+  const params = {};
+  for (const input of $('gen-options').querySelectorAll('[data-param]')) {
+    const name = input.dataset.param;
+    const raw = input.value;
+    if (raw.trim() === '') continue;
+    if (input.type === 'number') {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new Error(`${name} must be a number.`);
+      params[name] = n;
+    } else if (name === 'stop') {
+      params.stop = raw.split('\n').filter((s) => s !== '');
+    } else {
+      params[name] = raw;
+    }
+  }
+  return params;
 }
 
 // ---------------------------------------------------------------- predict
@@ -362,19 +428,25 @@ async function predict() {
   const path = outputsPath(model);
   const origin = window.location.origin;
   const described = inputs.map((i) => i.described);
+  const generating = isGenerating(model);
   setCode(
-    curlCommand(origin, path, described, modelPart),
+    generating
+      ? curlCommand(origin, `${path}/generate`, described, modelPart, { stream: true })
+      : curlCommand(origin, path, described, modelPart),
     cliCommand(origin, model, described, options.outputConfig, options.params),
   );
+  if (generating) {
+    await generateStream(path, body, inputs[0]?.shown ?? {});
+    return;
+  }
 
+  $('json-note').textContent = 'The full response';
   const button = $('predict');
   button.disabled = true;
   button.classList.add('busy');
   button.textContent = 'Predicting…';
   const outputs = $('outputs');
   outputs.setAttribute('aria-busy', 'true');
-  // Text generation models will use `${path}/generate` here and render each streamed chunk into
-  // the output's text block as it arrives (none is registered on a server yet).
   try {
     const { body: response, httpStatus, ms } = await call(state.pat, 'POST', path, body);
     renderStatus($('status'), { status: response.status, httpStatus, ms });
@@ -406,7 +478,102 @@ async function predict() {
   } finally {
     outputs.removeAttribute('aria-busy');
     button.classList.remove('busy');
-    button.textContent = 'Predict';
+    button.textContent = predictLabel();
+    updatePredict();
+  }
+}
+
+/**
+ * A generating model: `.../outputs/generate` read as it streams, each piece appended to the card's
+ * text. Stop aborts the fetch; closing the connection is what stops the generation on the server.
+ * The JSON view shows the messages joined into one response shaped like POST .../outputs answers
+ * (the whole text, the first message's model and input, the last one's status and token counts),
+ * so it compares with, and pastes like, a predict response; the message count is noted above it.
+ */
+async function generateStream(path, body, shown) {
+  const button = $('predict');
+  const stop = $('stop');
+  const controller = new AbortController();
+  state.running = controller;
+  button.disabled = true;
+  button.classList.add('busy');
+  button.textContent = 'Generating…';
+  stop.hidden = false;
+  stop.disabled = false;
+  $('status').hidden = true;
+  setJson({});
+  $('json-note').textContent = 'Generating…';
+  const card = streamCard($('outputs'), shown);
+  const started = performance.now();
+  let first;
+  let last;
+  let firstAt;
+  let count = 0;
+  const joined = () => {
+    const head = first?.outputs?.[0] ?? {};
+    const tail = last?.outputs?.[0] ?? {};
+    const output = { ...head, ...tail, status: tail.status ?? head.status };
+    output.data = { ...(head.data ?? {}), text: { raw: card.text() } };
+    for (const key of ['model', 'input']) if (head[key]) output[key] = head[key];
+    return { status: last?.status ?? first?.status, outputs: [output] };
+  };
+  try {
+    const { httpStatus, ms } = await generate(state.pat, path, body, {
+      signal: controller.signal,
+      onMessage(message) {
+        count++;
+        first ??= message;
+        last = message;
+        firstAt ??= performance.now();
+        const piece = message.outputs?.[0]?.data?.text?.raw;
+        if (typeof piece === 'string') card.append(piece);
+      },
+    });
+    const status = last?.status;
+    const output = last?.outputs?.[0] ?? {};
+    if (!last) {
+      card.fail({ description: 'The stream ended without a message' });
+    } else if (status?.code !== 10000) {
+      card.fail(output.status ?? status);
+    } else {
+      card.finish({
+        promptTokens: output.prompt_tokens,
+        completionTokens: output.completion_tokens,
+        pieces: count,
+        firstSeconds: firstAt !== undefined ? (firstAt - started) / 1000 : undefined,
+        // the speed of writing, after the first piece (which also pays for reading the prompt)
+        seconds: firstAt !== undefined ? (performance.now() - firstAt) / 1000 : 0,
+      });
+    }
+    renderStatus($('status'), { status: status ?? { description: 'No message' }, httpStatus, ms });
+    setJson(joined());
+    $('json-note').textContent = `The ${count} streamed messages joined into one response`;
+  } catch (err) {
+    if (!state.pat) {
+      // signed out while it ran: the aborted request has nothing to show
+    } else if (controller.signal.aborted) {
+      card.stop(count);
+      renderStatus($('status'), {
+        stopped: true,
+        message: 'Stopped: the connection was closed, which ends the generation on the server.',
+        ms: performance.now() - started,
+      });
+      setJson(joined());
+      $('json-note').textContent = `The ${count} messages that came before Stop, joined`;
+    } else if (isKeyError(err)) {
+      showSignIn(`Signed out: ${err.message}`);
+    } else {
+      renderStatus($('status'), { status: err.status, httpStatus: err.httpStatus, message: err.message });
+      card.fail(err.status ?? { description: err.message });
+      setJson(err.body ?? { error: err.message });
+      $('json-note').textContent = 'The error response';
+    }
+  } finally {
+    state.running = null;
+    stop.hidden = true;
+    stop.disabled = true;
+    button.classList.remove('busy');
+    button.textContent = predictLabel();
     updatePredict();
   }
 }
@@ -478,6 +645,8 @@ function wire() {
   $('text-input').addEventListener('input', updatePredict);
   $('url-input').addEventListener('input', updatePredict);
   $('predict').addEventListener('click', () => void predict());
+  $('prompt-input').addEventListener('input', updatePredict);
+  $('stop').addEventListener('click', () => state.running?.abort());
 
   const drop = $('drop');
   drop.addEventListener('dragover', (ev) => {

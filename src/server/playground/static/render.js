@@ -47,14 +47,14 @@ const pct = (v) => `${Math.max(0, Math.min(1, Number(v) || 0)) * 100}%`;
 const conceptName = (c) => c?.name || c?.id || '(unnamed)';
 
 /** The request's status line: code, description, timing, request id. */
-export function renderStatus(node, { status, httpStatus, ms, message }) {
+export function renderStatus(node, { status, httpStatus, ms, message, stopped }) {
   node.replaceChildren();
   node.hidden = false;
   const code = status?.code;
-  const kind = code === 10000 ? 'ok' : code === 10010 ? 'mixed' : 'failed';
+  const kind = stopped ? 'stopped' : code === 10000 ? 'ok' : code === 10010 ? 'mixed' : 'failed';
   node.className = `status status-${kind}`;
   node.append(
-    el('span', { class: 'status-code', text: code ?? `HTTP ${httpStatus ?? '?'}` }),
+    el('span', { class: 'status-code', text: stopped ? 'stopped' : (code ?? `HTTP ${httpStatus ?? '?'}`) }),
     el('span', { class: 'status-text', text: message ?? status?.description ?? 'Failed' }),
   );
   if (kind === 'mixed') {
@@ -148,7 +148,6 @@ export function renderData(data, input = {}, modelType = '') {
       body.append(bars);
     }
   }
-  // Generated text (a future `.../outputs/generate` stream) appends its chunks to this block.
   if (text && typeof text === 'object' && typeof text.raw === 'string') {
     body.append(
       el(
@@ -407,4 +406,83 @@ function framesBlock(frames, modelType) {
     );
   }
   return block;
+}
+
+/**
+ * The card a streamed generation writes into: `append(piece)` adds the new text to one Text node
+ * (text, never markup), `finish(...)` puts the token counts and speed under it (`seconds` runs
+ * from the first piece to the end), `fail(status)` shows an error that came mid-stream, `stop()`
+ * marks it stopped by the user.
+ */
+export function streamCard(container, input = {}) {
+  container.replaceChildren();
+  const pill = el('span', { class: 'pill pill-busy', text: 'Generating…' });
+  const textNode = document.createTextNode('');
+  const pre = el('pre', { class: 'text-out streaming' }, textNode);
+  const stats = el('dl', { class: 'facts generation-stats', hidden: true });
+  const body = el('div', { class: 'output-body' });
+  if (input.previewUrl && input.mediaType === 'image') body.append(preview(input));
+  body.append(el('div', { class: 'block' }, el('h4', { text: 'Text' }), pre, stats));
+  const card = el(
+    'article',
+    { class: 'output', data: { index: 0 } },
+    el(
+      'header',
+      { class: 'output-head' },
+      el('span', { class: 'output-title', text: 'Input 1' }),
+      input.label ? el('span', { class: 'output-label', text: input.label }) : null,
+      pill,
+    ),
+    body,
+  );
+  container.append(card);
+  const settle = (cls, text) => {
+    pre.classList.remove('streaming');
+    pill.className = `pill ${cls}`;
+    pill.textContent = text;
+  };
+  return {
+    append(piece) {
+      if (piece) textNode.appendData(piece);
+    },
+    text: () => textNode.data,
+    finish({ promptTokens, completionTokens, pieces, seconds, firstSeconds }) {
+      settle('pill-ok', 'OK');
+      const facts = [
+        ['prompt tokens', promptTokens ?? '–'],
+        ['completion tokens', completionTokens ?? '–'],
+        // the first piece's token is left out: it came with the prompt's reading, timed apart
+        [
+          'tokens/s',
+          completionTokens > 1 && seconds > 0 ? ((completionTokens - 1) / seconds).toFixed(1) : '–',
+        ],
+        ['first piece', firstSeconds !== undefined ? `${(firstSeconds * 1000).toFixed(0)} ms` : '–'],
+        ['pieces', pieces],
+      ];
+      stats.replaceChildren(
+        ...facts.flatMap(([k, v]) => [
+          el('dt', { text: k }),
+          el('dd', { text: v, data: { stat: k.replace(/[^a-z]+/g, '-') } }),
+        ]),
+      );
+      stats.hidden = false;
+    },
+    stop(pieces) {
+      settle('pill-stopped', 'Stopped');
+      stats.replaceChildren(el('dt', { text: 'pieces' }), el('dd', { text: pieces }));
+      stats.hidden = false;
+    },
+    fail(status) {
+      settle('pill-failed', `${status?.code ?? '?'} ${status?.description ?? 'Failed'}`);
+      card.classList.add('output-failed');
+      body.prepend(
+        el(
+          'div',
+          { class: 'output-error', role: 'alert' },
+          el('strong', { text: status?.description ?? 'The generation failed' }),
+          status?.details ? el('span', { text: status.details }) : null,
+        ),
+      );
+    },
+  };
 }
