@@ -28,7 +28,8 @@ export interface BoundingBox {
 export interface Region {
   id: string;
   region_info: { bounding_box: BoundingBox };
-  data: { concepts: Concept[] };
+  /** A region's own outputs: its concepts (maybe none), and for some models its text, embeddings or metadata. */
+  data: Data & { concepts: Concept[] };
   value?: number;
 }
 

@@ -92,7 +92,7 @@ async function describe(
 
 function toRegion(face: Face, output: Output): Region {
   const concepts: Concept[] = [concept(FACE_CONCEPT, face.score)];
-  const data: Data = { concepts };
+  const data: Region['data'] = { concepts };
   if (output === 'attributes') {
     const female = face.female ?? 0.5;
     concepts.push(concept(FEMININE, female), concept(MASCULINE, 1 - female));
@@ -111,8 +111,7 @@ function toRegion(face: Face, output: Output): Region {
         right_col: face.box.right,
       },
     },
-    // core's Region types data as concepts only; Clarifai's region data is a full Data message.
-    data: data as Region['data'],
+    data,
     value: face.score,
   };
 }
