@@ -6,6 +6,7 @@ import { StatusCode } from '../../src/core/status.js';
 import { MAX_INPUTS_PER_REQUEST } from '../../src/core/wire.js';
 import {
   createEngine,
+  runtimeKinds,
   findBuiltInModel,
   type Engine,
   type EngineInput,
@@ -39,16 +40,24 @@ function code(expected: number, pattern?: RegExp) {
 }
 
 describe('engine', () => {
-  it('lists the built-in models as specs', () => {
+  it('lists the built-in models as specs, each on a runtime it has', () => {
     const engine = createEngine();
-    assert.deepEqual(
-      engine.builtins().map((m) => `${m.id} ${m.runtime.kind}`),
-      [
-        'general-image-recognition centernet',
-        'general-image-detection centernet',
-        'language-identification cld3',
-      ],
-    );
+    const listed = engine.builtins().map((m) => `${m.id} ${m.runtime.kind}`);
+    for (const expected of [
+      'general-image-recognition centernet',
+      'general-image-detection centernet',
+      'language-identification cld3',
+      'face-detection face-api',
+      'face-embedding face-api',
+      'nsfw-recognition nsfwjs',
+      'ocr-english tesseract',
+    ]) {
+      assert.ok(listed.includes(expected), `${expected} in ${listed.join(', ')}`);
+    }
+    for (const spec of engine.builtins()) {
+      assert.ok(runtimeKinds().includes(spec.runtime.kind), `${spec.id}: ${spec.runtime.kind}`);
+      assert.ok(spec.licence, `${spec.id} states its licence`);
+    }
     void engine.close();
   });
 

@@ -46,6 +46,7 @@ export const generalImageDetection: ModelSpec = {
     },
   },
   concepts: [...COCO_LABELS],
+  licence: 'MIT',
   runtime: { kind: 'centernet', output: 'regions' },
   // The graph takes one image per execution, so batching would only add waiting.
   batching: { max_batch_size: 1, max_wait_ms: 0 },

@@ -22,6 +22,7 @@ export const generalImageRecognition: ModelSpec = {
   imageSize: CENTERNET_INPUT_SIZE,
   params: {},
   concepts: [...COCO_LABELS],
+  licence: 'MIT',
   runtime: { kind: 'centernet', output: 'concepts' },
   batching: { max_batch_size: 1, max_wait_ms: 0 },
 };

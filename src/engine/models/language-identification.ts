@@ -18,6 +18,7 @@ export const languageIdentification: ModelSpec = {
   inputType: 'text',
   params: {},
   concepts: [...CLD3_LANGUAGES, UNDETERMINED],
+  licence: 'Apache-2.0',
   runtime: { kind: 'cld3' },
   // Texts are scored one by one in microseconds; a batch costs the same as its parts.
   batching: { max_batch_size: 32, max_wait_ms: 0 },
