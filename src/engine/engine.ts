@@ -6,6 +6,7 @@ import { DEFAULT_MAX_IMAGE_PIXELS } from './media/image-limits.js';
 import { applyResolvedOutputConfig, checkSelectedConcepts, resolveOutputConfig } from './output-config.js';
 import { validateParams } from './params.js';
 import { BUILT_IN_MODELS } from './registry.js';
+import { missingRequirement } from './requirements.js';
 import { findRuntime, runtimeKinds } from './runtimes/index.js';
 import { Scheduler, type SchedulerStatus } from './scheduler.js';
 import { modelName, type ModelSpec } from './spec.js';
@@ -194,6 +195,17 @@ function checkRuntime(spec: ModelSpec): void {
     throw new InvalidArgumentError(
       `model ${modelName(spec)} needs runtime "${spec.runtime.kind}", which this engine does not have; it has: ${runtimeKinds().join(', ')}`,
       StatusCode.MODEL_INVALID_ARGUMENT,
+    );
+  }
+  // A runtime that runs an installed program (pocketsphinx) cannot work without it: say so, with
+  // the install command, before anything is queued. MODEL_NOT_DEPLOYED: the server, not the
+  // caller, must change (HTTP 503). The PATH lookup is cached for a few seconds (requirements.ts).
+  const missing = missingRequirement(spec);
+  if (missing) {
+    throw new SibylError(
+      StatusCode.MODEL_NOT_DEPLOYED,
+      'Model not available',
+      `model ${modelName(spec)} ${missing}`,
     );
   }
 }

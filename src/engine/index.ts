@@ -20,6 +20,7 @@ export {
   type RuntimeSettings,
 } from './spec.js';
 export { runtimeKinds } from './runtimes/index.js';
+export { missingRequirement } from './requirements.js';
 export { CONFIG_FILE, listFolderFiles, readFolderVisibility, readModelFolder } from './folder.js';
 export type { SchedulerStatus, LoadedModelStatus } from './scheduler.js';
 export {

@@ -5,6 +5,8 @@ import { generalImageRecognition } from './models/general-image-recognition.js';
 import { languageIdentification } from './models/language-identification.js';
 import { nsfwRecognition } from './models/nsfw-recognition.js';
 import { ocrEnglish } from './models/ocr-english.js';
+import { speechRecognition } from './models/speech-recognition.js';
+import { voiceActivityDetection } from './models/voice-activity-detection.js';
 import type { ModelSpec } from './spec.js';
 
 export type ModelKey = `${string}/${string}/${string}`;
@@ -26,6 +28,8 @@ export const BUILT_IN_MODELS: Readonly<Record<ModelKey, ModelSpec>> = {
   'clarifai/main/ocr-english': ocrEnglish,
   'clarifai/main/face-detection': faceDetection,
   'clarifai/main/face-embedding': faceEmbedding,
+  'clarifai/main/voice-activity-detection': voiceActivityDetection,
+  'clarifai/main/speech-recognition': speechRecognition,
 };
 
 export function findBuiltInModel(userId: string, appId: string, modelId: string): ModelSpec | undefined {

@@ -12,6 +12,8 @@ export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = {
   nsfwjs: async () => new (await import('./nsfwjs.js')).NsfwjsRuntime(),
   onnx: async () => new (await import('./onnx.js')).OnnxRuntime(),
   openai: async () => new (await import('./openai.js')).OpenAiRuntime(),
+  pocketsphinx: async () => new (await import('./pocketsphinx.js')).PocketSphinxRuntime(),
+  'silero-vad': async () => new (await import('./silero-vad.js')).SileroVadRuntime(),
   tesseract: async () => new (await import('./tesseract.js')).TesseractRuntime(),
   tfjs: async () => new (await import('./tfjs.js')).TfjsRuntime(),
 };

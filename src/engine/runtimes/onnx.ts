@@ -27,13 +27,7 @@ export class OnnxRuntime implements Runtime {
 async function openOnnx(path: string, runtime: ConfigReader): Promise<TensorModel> {
   if (!path.endsWith('.onnx')) throw new Error('an onnx runtime file must be a .onnx file');
   const threads = runtime.number('threads', { integer: true, min: 1, max: 256 }) ?? 1;
-  const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(path, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
+  const { ort, session } = await createOnnxSession(path, threads);
   const fileBytes = (await stat(path)).size;
   const inputs = session.inputMetadata.map(info);
   const outputs = session.outputMetadata.map(info);
@@ -59,6 +53,24 @@ async function openOnnx(path: string, runtime: ConfigReader): Promise<TensorMode
     },
     dispose: () => (released ??= session.release()),
   };
+}
+
+/**
+ * Opens an ONNX file on CPU with the engine's threading (see OnnxRuntime); onnxruntime-node is
+ * imported here, on first use. Runtimes that drive a network themselves (silero-vad) share it.
+ */
+export async function createOnnxSession(
+  path: string,
+  threads = 1,
+): Promise<{ ort: typeof Ort; session: Ort.InferenceSession }> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(path, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  return { ort, session };
 }
 
 function info(meta: Ort.InferenceSession.ValueMetadata): TensorInfo {

@@ -12,6 +12,8 @@ export async function decodeInput(
   input: EngineInput,
   maxImagePixels: number,
   encoded = false,
+  /** Stops a decode that runs a program (ffmpeg for compressed audio). */
+  signal?: AbortSignal,
 ): Promise<DecodedInput> {
   if (input.type === 'text') return { type: 'text', text: input.text };
   if (encoded) {
@@ -30,6 +32,15 @@ export async function decodeInput(
       ...(spec.imageSize !== undefined ? { maxSide: spec.imageSize } : {}),
     });
     return { type: 'image', image };
+  }
+  if (input.type === 'audio') {
+    // WAV is parsed in code; other formats need ffmpeg, spawned only then (media/audio.ts).
+    const { decodeAudio } = await import('../media/audio.js');
+    const audio = await decodeAudio(input.bytes, {
+      ...(spec.audioSampleRate !== undefined ? { sampleRate: spec.audioSampleRate } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    return { type: 'audio', audio };
   }
   throw new InvalidArgumentError(
     `this engine cannot decode ${input.type} inputs yet`,
