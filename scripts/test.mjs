@@ -1,5 +1,6 @@
 // Runs every test file under test/ with node's built-in runner through tsx, after making sure
-// the real photos the model tests use are present (taken from Debian packages, see fetch-photos.sh).
+// the real photos and speech the model tests use are present (taken from Debian packages, see
+// fetch-photos.sh and fetch-audio.sh).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,8 +12,10 @@ const build = spawnSync(
   { stdio: 'inherit' },
 );
 if (build.status !== 0) process.exit(build.status ?? 1);
-const photos = spawnSync('bash', [join(root, 'scripts/fetch-photos.sh')], { stdio: 'inherit' });
-if (photos.status !== 0) process.exit(photos.status ?? 1);
+for (const script of ['fetch-photos.sh', 'fetch-audio.sh']) {
+  const fetched = spawnSync('bash', [join(root, 'scripts', script)], { stdio: 'inherit' });
+  if (fetched.status !== 0) process.exit(fetched.status ?? 1);
+}
 
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {

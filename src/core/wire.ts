@@ -56,7 +56,15 @@ export interface Data {
   regions?: Region[];
   embeddings?: Embedding[];
   frames?: unknown[];
+  /** Stretches of audio or video (speech found by voice activity detection), in seconds. */
+  time_segments?: TimeSegment[];
   metadata?: Record<string, unknown>;
+}
+
+export interface TimeSegment {
+  id: string;
+  data: Data;
+  time_info: { begin_time: number; end_time: number };
 }
 
 export interface Input {

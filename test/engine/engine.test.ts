@@ -51,6 +51,8 @@ describe('engine', () => {
       'face-embedding face-api',
       'nsfw-recognition nsfwjs',
       'ocr-english tesseract',
+      'voice-activity-detection silero-vad',
+      'speech-recognition pocketsphinx',
     ]) {
       assert.ok(listed.includes(expected), `${expected} in ${listed.join(', ')}`);
     }

@@ -168,7 +168,7 @@ export function speechSegments(probs: Float32Array, length: number, o: SegmentOp
  */
 function segmentsData(segments: SpeechSegment[], audio: DecodedAudio): Data {
   const seconds = (samples: number) => Math.round((samples / audio.sampleRate) * 1000) / 1000;
-  const data: Data & { time_segments: TimeSegment[] } = {
+  const data: Data = {
     time_segments: segments.map((s, i) => ({
       id: `speech-${i + 1}`,
       data: { concepts: [{ id: 'speech', name: 'speech', value: s.probability, app_id: MAIN_APP_ID }] },
@@ -176,10 +176,4 @@ function segmentsData(segments: SpeechSegment[], audio: DecodedAudio): Data {
     })),
   };
   return data;
-}
-
-interface TimeSegment {
-  id: string;
-  data: Data;
-  time_info: { begin_time: number; end_time: number };
 }

@@ -104,35 +104,35 @@ export class WorkerHost {
 
   private async run(job: number, spec: ModelSpec, inputs: EngineInput[], params: InferenceParams) {
     const loading = !this.models.has(versionKey(spec));
-    const t0 = performance.now();
-    const model = await this.model(spec);
-    const t1 = performance.now();
-    // Each input decodes on its own: one broken image fails that input, not its neighbours.
-    const decoded = await Promise.all(
-      inputs.map((input) =>
-        decodeInput(spec, input, this.settings.maxImagePixels, model.encodedInputs).then(
-          (value) => ({ value }),
-          (error: unknown) => ({ error: asSibylError(error, 'the input could not be decoded') }),
-        ),
-      ),
-    );
-    const t2 = performance.now();
+    // registered before decoding: an abort also stops a decode that runs a program (ffmpeg)
     const abort = new AbortController();
     this.aborts.set(job, abort);
-    let outcomes: Outcome[];
     try {
-      outcomes = await this.predictDecoded(spec, model, decoded, params, abort.signal);
+      const t0 = performance.now();
+      const model = await this.model(spec);
+      const t1 = performance.now();
+      // Each input decodes on its own: one broken image fails that input, not its neighbours.
+      const decoded = await Promise.all(
+        inputs.map((input) =>
+          decodeInput(spec, input, this.settings.maxImagePixels, model.encodedInputs, abort.signal).then(
+            (value) => ({ value }),
+            (error: unknown) => ({ error: asSibylError(error, 'the input could not be decoded') }),
+          ),
+        ),
+      );
+      const t2 = performance.now();
+      const outcomes = await this.predictDecoded(spec, model, decoded, params, abort.signal);
+      const t3 = performance.now();
+      this.send({
+        op: 'ran',
+        job,
+        outcomes,
+        timings: { ...(loading ? { loadMs: t1 - t0 } : {}), decodeMs: t2 - t1, predictMs: t3 - t2 },
+        bytes: model.bytes ?? 0,
+      });
     } finally {
       this.aborts.delete(job);
     }
-    const t3 = performance.now();
-    this.send({
-      op: 'ran',
-      job,
-      outcomes,
-      timings: { ...(loading ? { loadMs: t1 - t0 } : {}), decodeMs: t2 - t1, predictMs: t3 - t2 },
-      bytes: model.bytes ?? 0,
-    });
   }
 
   /**
@@ -150,10 +150,22 @@ export class WorkerHost {
       );
     }
     const t1 = performance.now();
-    const decoded = await decodeInput(spec, input, this.settings.maxImagePixels, model.encodedInputs);
-    const t2 = performance.now();
     const abort = new AbortController();
     this.aborts.set(job, abort);
+    let decoded: DecodedInput;
+    try {
+      decoded = await decodeInput(
+        spec,
+        input,
+        this.settings.maxImagePixels,
+        model.encodedInputs,
+        abort.signal,
+      );
+    } catch (error) {
+      this.aborts.delete(job);
+      throw error;
+    }
+    const t2 = performance.now();
     const pieces = new ChunkCoalescer((chunk) => this.send({ op: 'chunk', job, chunk }));
     try {
       for await (const chunk of model.generate(decoded, params, abort.signal)) {
