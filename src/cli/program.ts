@@ -68,6 +68,14 @@ export function buildProgram(env: Env, version: string): Command {
     )
     .option('--allow-private-urls', 'Let URL inputs reach loopback, private and link-local addresses')
     .option('--quiet', 'Do not print a line per request')
+    .option(
+      '--log-format <FORMAT>',
+      'Request log: text lines, or json (one object per request; server faults with their stack) (default: text)',
+    )
+    .option(
+      '--metrics-public',
+      "Serve GET /metrics without a key (default: an admin key, as metrics name every user's models)",
+    )
     .option('--models <DIR>', 'Also serve every model folder under DIR (each with a config.yaml), in place')
     .option('--workers <N>', 'Worker threads that run models (default: one per core)')
     .option('--idle-unload <SECONDS>', 'Unload a model unused this long (0: never)', '300')

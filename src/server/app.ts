@@ -10,7 +10,9 @@ import { registerBodyBudget } from './body-budget.js';
 import { clientErrorResponse, MAX_PATH_SEGMENT, MAX_URL_LENGTH, toErrorReply } from './errors.js';
 import { isPlaygroundPath, registerPlaygroundRoutes } from './playground/routes.js';
 import { isGrpcWebPath, registerGrpcWebRoutes } from './routes/grpc-web.js';
+import { requestObserver, type Metrics, type RequestRecord } from './metrics.js';
 import { registerOpenAiRoutes } from './routes/openai/index.js';
+import { METRICS_PATH, registerObservability, type Readiness } from './routes/observability.js';
 import { registerRpcRoutes, unservedRpcFor } from './routes/v2/rpc-routes.js';
 import { registerSibylRoutes } from './routes/v2/sibyl.js';
 import { authenticate } from './services/auth.js';
@@ -33,6 +35,14 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Called with one line per answered request (no headers, so no keys); off when absent. */
   logRequest?: (line: string) => void;
+  /** One record per answered request (any transport), e.g. the JSON request log. */
+  requestLog?: (rec: RequestRecord) => void;
+  /** Counts requests and serves GET /metrics (an admin key unless metricsPublic). */
+  metrics?: Metrics;
+  /** GET /metrics without a key, like /health. */
+  metricsPublic?: boolean;
+  /** Parts still starting when the app is built: GET /ready answers 503 until they are done. */
+  readiness?: Readiness;
   /** Where unexpected errors are reported; defaults to stderr. */
   logError?: (err: unknown, reqId: string) => void;
   /** Browser origins allowed by CORS (`*` for any); none by default. See cors.ts. */
@@ -64,7 +74,7 @@ const NO_SCHEMA_COMPILERS = {
   },
 };
 
-const PUBLIC_PATHS = new Set(['/health', '/v2/healthz']);
+const PUBLIC_PATHS = new Set(['/health', '/v2/healthz', '/ready']);
 
 const contexts = new WeakMap<FastifyInstance, ServiceContext>();
 const draining = new WeakSet<FastifyInstance>();
@@ -125,6 +135,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     }
     const path = req.url.split('?')[0]!.replace(/(.)\/$/, '$1'); // /health/ reaches health too
     if (PUBLIC_PATHS.has(path) || isPlaygroundPath(path)) return;
+    if (opts.metricsPublic && path === METRICS_PATH) return; // serve --metrics-public
     if (grpcWeb && isGrpcWebPath(path)) return; // gRPC-web answers a bad key in its own message
     const header = req.headers.authorization;
     if (opts.localUserId !== undefined && header === undefined) {
@@ -135,6 +146,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
 
   const logRequest = opts.logRequest;
+  // metrics and the JSON log read the same record of each request (routes/observability.ts)
+  const { metrics, requestLog } = opts;
+  const observe = requestObserver(metrics, requestLog);
   if (logRequest) {
     app.addHook('onResponse', async (req, reply) => {
       // gRPC-web calls log their RPC line with its v2 code themselves
@@ -180,11 +194,18 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const health = async () => ({ status: { code: 10000, description: 'Ok' } });
   app.get('/health', health);
   app.get('/v2/healthz', health);
+  registerObservability(app, ctx, {
+    ...(metrics ? { metrics } : {}),
+    ...(opts.metricsPublic ? { metricsPublic: true } : {}),
+    ...(opts.readiness ? { readiness: opts.readiness } : {}),
+    ...(observe ? { observe } : {}),
+  });
   registerRpcRoutes(app, ctx);
   if (grpcWeb) {
     registerGrpcWebRoutes(app, ctx, {
       ...(opts.localUserId !== undefined ? { localUserId: opts.localUserId } : {}),
       ...(logRequest ? { logRequest } : {}),
+      ...(observe ? { observe } : {}),
       logError,
     });
   }

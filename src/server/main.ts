@@ -6,6 +6,7 @@ import type { BootstrapResult } from './bootstrap.js';
 import { writeBootstrapFile } from './bootstrap.js';
 import { createSniffingListener } from './grpc/listener.js';
 import type { V2Grpc } from './grpc/v2-service.js';
+import { Metrics, requestObserver, type RequestRecord } from './metrics.js';
 import { openServerApp, type OpenServerAppOptions } from './open.js';
 
 /** Connection and body limits of a listening server; every field has its default here. */
@@ -46,6 +47,12 @@ export interface ServeOptions {
   allowPrivateUrls: boolean;
   /** One line per request; omitted for a quiet server. */
   logRequest?: (line: string) => void;
+  /** One record per request, any transport (`serve --log-format json`); see metrics.ts. */
+  requestLog?: (rec: RequestRecord) => void;
+  /** Where server faults go with their stack; stderr by default. */
+  logError?: (err: unknown, reqId: string) => void;
+  /** GET /metrics without a key (`serve --metrics-public`); otherwise it needs an admin key. */
+  metricsPublic?: boolean;
   /** Worker threads, memory budget, idle unload: see EngineOptions. */
   engine?: OpenServerAppOptions['engine'];
   /** Serve every model folder under this directory too. */
@@ -80,12 +87,18 @@ export interface RunningServer {
 /** Opens the data directory, listens, and refreshes bootstrap.yaml with where it listens. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
+  // Prometheus metrics at GET /metrics, fed by every transport and the engine's stage timings. No
+  // Readiness is passed: the app is built after the store, migrations, built-ins and engine, and
+  // the port opens after that, so /ready answers 503 only while draining.
+  const metrics = new Metrics();
   const server = await openServerApp({
     dataDir: opts.dataDir,
     ...(opts.databaseUrl !== undefined ? { databaseUrl: opts.databaseUrl } : {}),
     allowPrivateUrls: opts.allowPrivateUrls,
     warmUp: true,
     ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
+    ...(opts.logError ? { logError: opts.logError } : {}),
+    onTiming: metrics.onTiming,
     ...(opts.engine ? { engine: opts.engine } : {}),
     ...(opts.modelsDir !== undefined ? { modelsDir: opts.modelsDir } : {}),
     ...(opts.maxUploadBytes !== undefined ? { service: { maxUploadBytes: opts.maxUploadBytes } } : {}),
@@ -95,6 +108,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
       bodyLimit: limits.bodyLimitBytes,
       bodyBudget: limits.bodyBudgetBytes,
+      metrics,
+      ...(opts.metricsPublic ? { metricsPublic: true } : {}),
+      ...(opts.requestLog ? { requestLog: opts.requestLog } : {}),
     },
   });
   const httpServer = server.app.server;
@@ -141,8 +157,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (opts.grpc !== false || opts.grpcPort !== undefined) {
       // loaded only here: the embedded engine never pays for the gRPC schema
       const { createV2Grpc } = await import('./grpc/v2-service.js');
+      const observe = requestObserver(metrics, opts.requestLog);
       grpc = createV2Grpc(serviceContextOf(server.app), {
         ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
+        ...(observe ? { observe } : {}),
+        ...(opts.logError ? { logError: opts.logError } : {}),
       });
     }
     const g = grpc;

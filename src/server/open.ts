@@ -35,8 +35,22 @@ export interface OpenServerAppOptions {
   /** Overrides of the service limits (largest model upload...). */
   service?: Partial<ServiceOptions>;
   logError?: AppOptions['logError'];
-  /** CORS origins, gRPC-web, body size and memory budget, JSON limits (see AppOptions). */
-  http?: Pick<AppOptions, 'corsOrigins' | 'grpcWeb' | 'bodyLimit' | 'bodyBudget' | 'jsonLimits'>;
+  /**
+   * CORS origins, gRPC-web, body size and memory budget, JSON limits; metrics, readiness and the
+   * structured request log (see AppOptions).
+   */
+  http?: Pick<
+    AppOptions,
+    | 'corsOrigins'
+    | 'grpcWeb'
+    | 'bodyLimit'
+    | 'bodyBudget'
+    | 'jsonLimits'
+    | 'metrics'
+    | 'metricsPublic'
+    | 'readiness'
+    | 'requestLog'
+  >;
 }
 
 export interface ServerApp {

@@ -8,6 +8,7 @@ import { SibylError } from '../../core/errors.js';
 import { CliUsageError } from '../errors.js';
 import { DEFAULT_BODY_LIMIT } from '../../server/app.js';
 import type { ServerLimits } from '../../server/main.js';
+import { jsonErrorLine, jsonRequestLine, LOG_FORMATS, type LogFormat } from '../../server/request-log.js';
 
 export interface ServeCommandOptions {
   host?: string;
@@ -16,6 +17,8 @@ export interface ServeCommandOptions {
   databaseUrl?: string;
   allowPrivateUrls?: boolean;
   quiet?: boolean;
+  logFormat?: string;
+  metricsPublic?: boolean;
   models?: string;
   workers?: string;
   idleUnload?: string;
@@ -110,6 +113,28 @@ function tlsFlags(opts: ServeCommandOptions): { certFile: string; keyFile: strin
   return { certFile: tlsCert, keyFile: tlsKey };
 }
 
+/**
+ * --log-format (text or json) and --quiet onto the server's loggers: text keeps the request lines
+ * it always printed (faults to stderr as before); json writes one object per request to stdout and
+ * each server fault, with its stack, to stderr. --quiet drops the request lines of either.
+ */
+function logFlags(opts: ServeCommandOptions): {
+  logRequest?: (line: string) => void;
+  requestLog?: (rec: Parameters<typeof jsonRequestLine>[0]) => void;
+  logError?: (err: unknown, reqId: string) => void;
+} {
+  const format = (opts.logFormat ?? 'text') as LogFormat;
+  if (!LOG_FORMATS.includes(format))
+    throw new CliUsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}; got "${opts.logFormat}"`);
+  if (format === 'text') {
+    return opts.quiet ? {} : { logRequest: (line: string) => process.stdout.write(`${line}\n`) };
+  }
+  return {
+    ...(opts.quiet ? {} : { requestLog: (rec) => process.stdout.write(`${jsonRequestLine(rec)}\n`) }),
+    logError: (err, reqId) => process.stderr.write(`${jsonErrorLine(err, reqId)}\n`),
+  };
+}
+
 /** --database-url, else DATABASE_URL: Postgres instead of the data directory's SQLite file. */
 function databaseUrlFlag(
   opts: ServeCommandOptions,
@@ -147,6 +172,7 @@ export async function run(
       `--grpc-port ${grpcPort} is the --port: gRPC is on --port already; give another port for gRPC alone`,
     );
   const limits = limitFlags(opts);
+  const logs = logFlags(opts);
   const tls = tlsFlags(opts);
   const databaseUrl = databaseUrlFlag(opts, env);
   const corsOrigins = opts.corsOrigin ?? [];
@@ -168,7 +194,8 @@ export async function run(
       dataDir,
       ...(databaseUrl !== undefined ? { databaseUrl } : {}),
       allowPrivateUrls: opts.allowPrivateUrls ?? false,
-      ...(opts.quiet ? {} : { logRequest: (line: string) => process.stdout.write(`${line}\n`) }),
+      ...logs,
+      ...(opts.metricsPublic ? { metricsPublic: true } : {}),
       engine,
       ...(opts.models !== undefined ? { modelsDir: opts.models } : {}),
       ...(uploadMib !== undefined ? { maxUploadBytes: uploadMib * 1024 * 1024 } : {}),

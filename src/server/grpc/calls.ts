@@ -1,6 +1,7 @@
 import { PredictionError, SibylError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import { toErrorReply } from '../errors.js';
+import type { RequestRecord } from '../metrics.js';
 import type { Canonical } from '../proto/json.js';
 import { V2_SERVICE } from '../proto/schema.js';
 import { authenticate } from '../services/auth.js';
@@ -19,6 +20,8 @@ export interface RpcCallOptions {
   /** Requests without any key act as this user (the embedded app only; never on a port). */
   localUserId?: string;
   logRequest?: (line: string) => void;
+  /** The same call as a record, for metrics and the JSON request log (see metrics.ts). */
+  observe?: (rec: RequestRecord) => void;
   logError?: (err: unknown, reqId: string) => void;
 }
 
@@ -63,6 +66,7 @@ export async function* runRpcStream(
 ): AsyncGenerator<Canonical, void, undefined> {
   const started = performance.now();
   let code = 0;
+  let userId: string | undefined;
   const failed = (err: unknown): Canonical => {
     if (!(err instanceof SibylError) || err instanceof PredictionError) {
       (opts.logError ?? ((e, id) => console.error(`[${id}]`, e)))(err, call.reqId);
@@ -74,6 +78,7 @@ export async function* runRpcStream(
     let result: object;
     try {
       const caller = await callerOf(ctx, call, opts.localUserId);
+      userId = caller.userId;
       const handler = rpcHandler(call.method);
       if (!handler) {
         throw new SibylError(
@@ -102,12 +107,25 @@ export async function* runRpcStream(
       yield message;
     }
   } finally {
+    const elapsed = performance.now() - started;
     if (opts.logRequest) {
-      const ms = (performance.now() - started).toFixed(1);
+      const ms = elapsed.toFixed(1);
       opts.logRequest(
         `${new Date().toISOString()} ${call.transport} /${V2_SERVICE}/${call.method} ${code} ${ms}ms req_id=${call.reqId}`,
       );
     }
+    // the route is the RPC's name: both transports call here only for methods service.proto has
+    opts.observe?.({
+      transport: call.transport === 'GRPC-WEB' ? 'grpc-web' : 'grpc',
+      method: 'POST',
+      route: call.method,
+      path: `/${V2_SERVICE}/${call.method}`,
+      status: 200,
+      code,
+      ms: elapsed,
+      reqId: call.reqId,
+      userId,
+    });
   }
 }
 

@@ -20,6 +20,8 @@ export interface V2GrpcOptions {
   /** Largest request message in bytes (as REST's body limit). */
   maxMessageBytes?: number;
   logRequest?: (line: string) => void;
+  /** Each call as a record, for metrics and the JSON request log. */
+  observe?: RpcCallOptions['observe'];
   logError?: (err: unknown, reqId: string) => void;
 }
 
@@ -42,6 +44,7 @@ export function createV2Grpc(ctx: ServiceContext, opts: V2GrpcOptions = {}): V2G
 
   const callOpts: RpcCallOptions = {
     ...(opts.logRequest ? { logRequest: opts.logRequest } : {}),
+    ...(opts.observe ? { observe: opts.observe } : {}),
     ...(opts.logError ? { logError: opts.logError } : {}),
   };
   /**
