@@ -98,8 +98,10 @@ export interface OutputInfo {
 export interface ModelVersion {
   id: string;
   created_at?: string;
+  /** MODEL_TRAINED when it can run here; MODEL_NOT_DEPLOYED, with why, when it cannot. */
   status?: Status;
   output_info?: OutputInfo;
+  license?: string;
 }
 
 export interface WireModel {

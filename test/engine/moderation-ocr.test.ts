@@ -136,6 +136,16 @@ describe('ocr-english', () => {
     assert.deepEqual(none, { text: { raw: '' }, regions: [] });
   });
 
+  it('reads no text into a photo by default (its guesses are under min_confidence), and keeps them at 0', async () => {
+    const [guarded] = await engine.predict(ocr, [await photo('astronaut.png')]);
+    assert.deepEqual(guarded, { text: { raw: '' }, regions: [] });
+    const [all] = await engine.predict(ocr, [await photo('astronaut.png')], {
+      params: { min_confidence: 0 },
+    });
+    assert.ok(all!.regions!.length > 0, 'the noise is there when asked for');
+    assert.ok(all!.regions!.every((r) => (r.value ?? 0) < 0.6));
+  });
+
   it('reads nothing in a blank image', async () => {
     const blank = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ffffff' } })
       .png()

@@ -1,4 +1,4 @@
-import type { Concept, MultiOutputResponse, Output, Region } from '../../core/wire.js';
+import type { Concept, MultiOutputResponse, Output, Region, TimeSegment } from '../../core/wire.js';
 import { table } from './table.js';
 
 /**
@@ -23,6 +23,7 @@ function renderOutput(o: Output): string {
   if (d.text?.raw !== undefined) parts.push(d.text.raw);
   if (d.concepts && d.concepts.length > 0) parts.push(conceptTable(d.concepts));
   if (d.regions && d.regions.length > 0) parts.push(regionList(d.regions));
+  if (d.time_segments) parts.push(segmentList(d.time_segments));
   if (d.embeddings && d.embeddings.length > 0) {
     parts.push(
       d.embeddings
@@ -33,7 +34,7 @@ function renderOutput(o: Output): string {
         .join('\n'),
     );
   }
-  if (parts.length === 0) parts.push('(no concepts, regions or text in the output)');
+  if (parts.length === 0) parts.push('(no concepts, regions, segments or text in the output)');
   return parts.join('\n\n');
 }
 
@@ -51,9 +52,24 @@ function regionList(regions: Region[]): string {
       ? `top ${fmt(b.top_row)} left ${fmt(b.left_col)} bottom ${fmt(b.bottom_row)} right ${fmt(b.right_col)}`
       : 'no box';
     const concepts = (r.data?.concepts ?? []).map((c) => `${c.name || c.id} ${fmt(c.value)}`).join(', ');
-    return `region ${i + 1}: ${concepts}  (${box})`;
+    // a region may carry its own text (a line OCR read) or details (a face's estimated age)
+    const text = r.data?.text?.raw !== undefined ? ` ${JSON.stringify(r.data.text.raw)}` : '';
+    const age = r.data?.metadata?.age;
+    const extra = typeof age === 'number' ? `, age ${age}` : '';
+    return `region ${i + 1}:${text}${text && concepts ? ' ' : concepts ? ' ' : ''}${concepts}${extra}  (${box})`;
   });
   return `${regions.length} region${regions.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
+}
+
+/** Stretches of audio (speech found by voice activity detection), with their times in seconds. */
+function segmentList(segments: TimeSegment[]): string {
+  if (segments.length === 0) return '0 segments';
+  const lines = segments.map((s, i) => {
+    const t = s.time_info;
+    const concepts = (s.data?.concepts ?? []).map((c) => `${c.name || c.id} ${fmt(c.value)}`).join(', ');
+    return `segment ${i + 1}: ${t.begin_time.toFixed(3)}-${t.end_time.toFixed(3)} s  ${concepts}`;
+  });
+  return `${segments.length} segment${segments.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
 }
 
 function fmt(v: number): string {

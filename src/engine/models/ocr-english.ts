@@ -24,8 +24,9 @@ export const ocrEnglish: ModelSpec = {
       type: 'number',
       description:
         'Lines Tesseract is less sure of than this (0-1) are left out of the text and the regions. ' +
-        'Clean printed text reads at 0.9 or more; noise mistaken for text is usually under 0.5.',
-      default: 0,
+        'Clean printed text reads at 0.9 or more; noise mistaken for text is usually under 0.5, ' +
+        'so lines under 0.6 are left out unless this says otherwise (0 keeps every line).',
+      default: 0.6,
       min: 0,
       max: 1,
     },

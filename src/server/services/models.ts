@@ -3,6 +3,7 @@ import { StatusCode, statusName } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
 import type { ModelVersion, MultiModelResponse, SingleModelResponse, WireModel } from '../../core/wire.js';
 import { Visibility } from '../../core/wire.js';
+import { missingRequirement, type ModelSpec } from '../../engine/index.js';
 import type { ModelRecord, ModelVersionRecord } from '../../store/index.js';
 import { actsFor } from './access.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -75,20 +76,26 @@ export function toWireModel(model: ModelRecord, version?: ModelVersionRecord): W
 export type WireModelVersion = ModelVersion & { user_id: string; app_id: string };
 
 export function toWireVersion(version: ModelVersionRecord): WireModelVersion {
+  const spec = version.spec as Partial<Pick<ModelSpec, 'licence' | 'requires'>> | undefined;
+  // a version whose runtime needs a program this machine lacks is listed, saying what to install
+  const missing = spec ? missingRequirement(spec) : undefined;
   const wire: WireModelVersion = {
     id: version.id,
     created_at: version.createdAt,
-    status: {
-      code: version.status,
-      description:
-        version.status === StatusCode.MODEL_TRAINED
-          ? 'Model is trained and ready'
-          : statusName(version.status),
-    },
+    status: missing
+      ? { code: StatusCode.MODEL_NOT_DEPLOYED, description: 'Model is not available here', details: missing }
+      : {
+          code: version.status,
+          description:
+            version.status === StatusCode.MODEL_TRAINED
+              ? 'Model is trained and ready'
+              : statusName(version.status),
+        },
     user_id: version.userId,
     app_id: version.appId,
   };
   if (version.outputInfo) wire.output_info = version.outputInfo;
+  if (typeof spec?.licence === 'string') wire.license = spec.licence;
   return wire;
 }
 

@@ -1,3 +1,5 @@
+import { inputTypeOfModelType } from '../../../core/media-types.js';
+import { StatusCode } from '../../../core/status.js';
 import { V2Client } from '../../../sdk/client.js';
 import { withSession } from '../../connect.js';
 import { CliUsageError } from '../../errors.js';
@@ -33,12 +35,29 @@ export async function run(
     const rows = res.models.map((m) => [
       `https://clarifai.com/${m.user_id}/${m.app_id}/models/${m.id}`,
       m.model_type_id ?? '',
+      inputTypeOfModelType(m.model_type_id) ?? '',
       m.visibility?.gettable === 50 ? 'public' : 'private',
+      m.model_version?.license ?? '',
+      availability(m.model_version?.status),
       ...(loaded ? [loaded.get(`${m.user_id}/${m.app_id}/${m.id}`) ?? 'no'] : []),
     ]);
-    const head = ['model_url', 'type', 'visibility', ...(loaded ? ['loaded'] : [])];
+    const head = [
+      'model_url',
+      'type',
+      'input',
+      'visibility',
+      'licence',
+      'available',
+      ...(loaded ? ['loaded'] : []),
+    ];
     process.stdout.write(rows.length === 0 ? 'no models\n' : `${table(head, rows)}\n`);
   });
+}
+
+/** "yes", or why not and what to do (a program to install), from the version's status. */
+function availability(status: { code?: number; details?: string } | undefined): string {
+  if (status?.code !== StatusCode.MODEL_NOT_DEPLOYED) return 'yes';
+  return `no: ${status.details ?? 'not available here'}`;
 }
 
 /**
