@@ -139,7 +139,7 @@ describe('clarifai model upload on the embedded engine', () => {
     assert.match(missing.stderr, /model folder .*no-such-folder does not exist/);
     const list = await runCli(['model', 'list'], env);
     assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout, /admin\/demo\/models\/colours\s+visual-classifier\s+private/);
+    assert.match(list.stdout, /admin\/demo\/models\/colours\s+visual-classifier\s+image\s+private\s+yes/);
     assert.doesNotMatch(list.stdout, /broken/);
   });
 });
@@ -206,7 +206,10 @@ describe('clarifai model upload to `clarifai serve`, and serve --models', () => 
   it('lists which models are loaded', async () => {
     const list = await runCli(['model', 'list'], env);
     assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout, /admin\/demo\/models\/colours\s+visual-classifier\s+private\s+1 worker/);
+    assert.match(
+      list.stdout,
+      /admin\/demo\/models\/colours\s+visual-classifier\s+image\s+private\s+yes\s+1 worker/,
+    );
     assert.match(
       list.stdout,
       /clarifai\/main\/models\/general-image-detection\s+visual-detector\s+public\s+no/,
