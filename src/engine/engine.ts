@@ -2,6 +2,7 @@ import os from 'node:os';
 import { InvalidArgumentError, LimitError, SibylError } from '../core/errors.js';
 import { StatusCode } from '../core/status.js';
 import { MAX_INPUTS_PER_REQUEST, type Data } from '../core/wire.js';
+import { checkTextLimits } from './limits.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './media/image-limits.js';
 import { applyResolvedOutputConfig, checkSelectedConcepts, resolveOutputConfig } from './output-config.js';
 import { validateParams } from './params.js';
@@ -133,6 +134,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       spec,
       inputs.map((input) => input.type),
     );
+    checkTextLimits(spec, inputs);
     const params = validateParams(spec, opts.params);
     const outputConfig = resolveOutputConfig(opts.outputConfig);
     checkSelectedConcepts(outputConfig, spec);
@@ -171,6 +173,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     generate(spec, input, opts = {}) {
       checkRuntime(spec);
       checkInputs(spec, [input.type]);
+      checkTextLimits(spec, [input]);
       const params = validateParams(spec, opts.params);
       return generationStream(
         (onChunk, signal) => scheduler.generate(spec, input, params, signal, onChunk),

@@ -47,10 +47,40 @@ export interface ModelSpec {
    * model is listed as unavailable with the install command, and predicting refuses with it.
    */
   requires?: { command: string; install: string };
+  /** The largest input the model accepts; past it a request is refused before any work, naming the limit. */
+  limits?: InputLimits;
   runtime: RuntimeSettings;
   batching: BatchingSettings;
   /** Absolute path of the version's files (model folders); absent for built-in models. */
   folder?: string;
+}
+
+/**
+ * Per-model input limits, as data: the engine refuses past them (LimitError, HTTP 413) before
+ * decoding where it can (text length on the caller's thread, pixels and duration from the header).
+ */
+export interface InputLimits {
+  /** Characters of text (as JavaScript counts them: UTF-16 code units). */
+  maxTextChars?: number;
+  /** Seconds of audio, read from the header before any sample is decoded. */
+  maxAudioSeconds?: number;
+  /** Seconds of video. */
+  maxVideoSeconds?: number;
+  /** Pixels of an image (width x height, before any resizing), read from the header. */
+  maxPixels?: number;
+}
+
+const LIMIT_KEYS = ['maxTextChars', 'maxAudioSeconds', 'maxVideoSeconds', 'maxPixels'] as const;
+
+/** The limits in words, for a model's description: " Input limit: 100000 characters of text; ..." */
+export function describeLimits(limits: InputLimits): string {
+  const parts = [
+    limits.maxTextChars !== undefined ? `${limits.maxTextChars} characters of text` : undefined,
+    limits.maxPixels !== undefined ? `${limits.maxPixels / 1e6} megapixels per image` : undefined,
+    limits.maxAudioSeconds !== undefined ? `${limits.maxAudioSeconds} seconds of audio` : undefined,
+    limits.maxVideoSeconds !== undefined ? `${limits.maxVideoSeconds} seconds of video` : undefined,
+  ].filter((p): p is string => p !== undefined);
+  return parts.length > 0 ? ` Input limit: ${parts.join(', ')}; larger inputs are refused.` : '';
 }
 
 export function modelName(spec: Pick<ModelSpec, 'userId' | 'appId' | 'id'>): string {
@@ -87,6 +117,15 @@ export function checkSpec(value: unknown): ModelSpec {
     throw bad('batching.max_wait_ms', `a number from 0 to ${MAX_BATCH_WAIT_MS}`);
   if (s.params !== undefined && (typeof s.params !== 'object' || s.params === null))
     throw bad('params', 'an object');
+  if (s.limits !== undefined) {
+    if (typeof s.limits !== 'object' || s.limits === null) throw bad('limits', 'an object');
+    const limits = s.limits as Record<string, unknown>;
+    for (const [key, value] of Object.entries(limits)) {
+      if (!(LIMIT_KEYS as readonly string[]).includes(key))
+        throw bad(`limits.${key}`, `one of ${LIMIT_KEYS.join(', ')}`);
+      if (typeof value !== 'number' || !(value > 0)) throw bad(`limits.${key}`, 'a positive number');
+    }
+  }
   return {
     ...(s as unknown as ModelSpec),
     name: typeof s.name === 'string' ? s.name : (s.id as string),

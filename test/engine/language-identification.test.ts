@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InvalidArgumentError } from '../../src/core/errors.js';
+import { InvalidArgumentError, LimitError } from '../../src/core/errors.js';
 import { StatusCode } from '../../src/core/status.js';
 import type { Concept } from '../../src/core/wire.js';
 import { createEngine, findBuiltInModel, type Engine, type ModelSpec } from '../../src/engine/index.js';
@@ -60,8 +60,28 @@ describe('language-identification', () => {
     );
   });
 
-  it('always gives a concept for short text', async () => {
-    assert.equal((await identify('Hi')).length, 1);
+  it('says "und" first for a word too short to tell, not a confident wrong language', async () => {
+    for (const word of ['Hi', 'hello', 'ok']) {
+      const [top, ...rest] = await identify(word);
+      assert.equal(top!.id, 'und', `${word}: ${JSON.stringify([top, ...rest])}`);
+      assert.ok(
+        rest.every((c) => c.value < 0.3),
+        `${word}: ${JSON.stringify(rest)}`,
+      );
+    }
+  });
+
+  it('still names the language of a short sentence', async () => {
+    const [top] = await identify('The weather is lovely today');
+    assert.equal(top!.id, 'en');
+  });
+
+  it('refuses a text over its limit, naming it', async () => {
+    await assert.rejects(
+      engine.predict(model, [{ type: 'text', text: 'a'.repeat(100_001) }]),
+      (error: unknown) =>
+        error instanceof LimitError && /100001 characters.*at most 100000/.test(error.message),
+    );
   });
 
   it('refuses empty and blank text', async () => {

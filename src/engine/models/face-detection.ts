@@ -1,4 +1,5 @@
-import type { ModelSpec } from '../spec.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../media/image-limits.js';
+import { describeLimits, type InputLimits, type ModelSpec } from '../spec.js';
 import type { ParamSpec } from '../types.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
 
@@ -50,6 +51,8 @@ export const FACE_FINDING =
   'whose bounding box is in fractions of the image size, with a "face" concept valued by the ' +
   'detector score.';
 
+const LIMITS: InputLimits = { maxPixels: DEFAULT_MAX_IMAGE_PIXELS };
+
 export const faceDetection: ModelSpec = {
   id: 'face-detection',
   userId: CLARIFAI_USER_ID,
@@ -66,12 +69,14 @@ export const faceDetection: ModelSpec = {
     'data.metadata.age (years, one decimal). What it is not: it does not identify anyone (see ' +
     'face-embedding for comparing faces); the age is a rough guess, not a reliable age (Eileen ' +
     "Collins, about 42 in skimage's astronaut photo, gets 32); gender and expression describe " +
-    'how a face looks, not who someone is or what they feel.',
+    'how a face looks, not who someone is or what they feel.' +
+    describeLimits(LIMITS),
   inputType: 'image',
   imageSize: FACE_IMAGE_SIZE,
   params: FACE_PARAMS,
   concepts: [FACE_CONCEPT, FEMININE, MASCULINE, ...FACE_EXPRESSIONS],
   licence: 'MIT',
+  limits: LIMITS,
   runtime: { kind: 'face-api', output: 'attributes' },
   // face-api runs one image at a time (detection, then each face), so batching only adds waiting.
   batching: { max_batch_size: 1, max_wait_ms: 0 },

@@ -1,9 +1,12 @@
-import type { ModelSpec } from '../spec.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../media/image-limits.js';
+import { describeLimits, type InputLimits, type ModelSpec } from '../spec.js';
 import { FACE_CONCEPT, FACE_FINDING, FACE_IMAGE_SIZE, FACE_PARAMS } from './face-detection.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
 
 /** FaceRecognitionNet's descriptor length. */
 export const FACE_EMBEDDING_DIMENSIONS = 128;
+
+const LIMITS: InputLimits = { maxPixels: DEFAULT_MAX_IMAGE_PIXELS };
 
 export const faceEmbedding: ModelSpec = {
   id: 'face-embedding',
@@ -21,12 +24,14 @@ export const faceEmbedding: ModelSpec = {
     '(mirrored, cropped, darkened, JPEG) 0.07-0.15 apart, different people 0.32-0.60 apart, so ' +
     'a limit near 0.25 separates them there; choose yours on your own photos. What it is not: it ' +
     'names nobody and is no proof of identity, and it is weaker on faces unlike its training ' +
-    'photos (children, strong profile, low light).',
+    'photos (children, strong profile, low light).' +
+    describeLimits(LIMITS),
   inputType: 'image',
   imageSize: FACE_IMAGE_SIZE,
   params: FACE_PARAMS,
   concepts: [FACE_CONCEPT],
   licence: 'MIT',
+  limits: LIMITS,
   runtime: { kind: 'face-api', output: 'embeddings' },
   batching: { max_batch_size: 1, max_wait_ms: 0 },
 };

@@ -1,10 +1,13 @@
 import { CENTERNET_INPUT_SIZE, DEFAULT_IOU_THRESHOLD, MAX_DETECTIONS } from '../networks/detection.js';
-import type { ModelSpec } from '../spec.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../media/image-limits.js';
+import { describeLimits, type InputLimits, type ModelSpec } from '../spec.js';
 import { COCO_DESCRIPTION, COCO_LABELS } from './coco-labels.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
 
 /** See the min_score param: measured on the test photos (dogs 0.45-0.66, clutter below 0.26). */
 export const DEFAULT_MIN_REGION_SCORE = 0.3;
+
+const LIMITS: InputLimits = { maxPixels: DEFAULT_MAX_IMAGE_PIXELS };
 
 export const generalImageDetection: ModelSpec = {
   id: 'general-image-detection',
@@ -15,7 +18,8 @@ export const generalImageDetection: ModelSpec = {
   modelTypeId: 'visual-detector',
   description:
     'Finds objects in an image and returns a region per object, with its bounding box as ' +
-    `fractions of the image size and the concept detected. ${COCO_DESCRIPTION}`,
+    `fractions of the image size and the concept detected. ${COCO_DESCRIPTION}` +
+    describeLimits(LIMITS),
   inputType: 'image',
   imageSize: CENTERNET_INPUT_SIZE,
   params: {
@@ -47,6 +51,7 @@ export const generalImageDetection: ModelSpec = {
   },
   concepts: [...COCO_LABELS],
   licence: 'MIT',
+  limits: LIMITS,
   runtime: { kind: 'centernet', output: 'regions' },
   // The graph takes one image per execution, so batching would only add waiting.
   batching: { max_batch_size: 1, max_wait_ms: 0 },

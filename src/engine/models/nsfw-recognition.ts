@@ -1,6 +1,9 @@
 import { NSFW_CLASSES, NSFW_INPUT_SIZE } from '../runtimes/nsfwjs.js';
-import type { ModelSpec } from '../spec.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../media/image-limits.js';
+import { describeLimits, type InputLimits, type ModelSpec } from '../spec.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
+
+const LIMITS: InputLimits = { maxPixels: DEFAULT_MAX_IMAGE_PIXELS };
 
 export const nsfwRecognition: ModelSpec = {
   id: 'nsfw-recognition',
@@ -17,12 +20,14 @@ export const nsfwRecognition: ModelSpec = {
     'illustrations), sexy (suggestive but not explicit), porn (explicit photos), hentai (explicit ' +
     'drawings). It judges the whole image only: it does not find where content is, and it is not ' +
     'a check for violence, gore, drugs, hate symbols or text. Its makers report about 90% accuracy; ' +
-    'it errs on both sides (skin-heavy safe photos, unusual explicit ones), so use it to sort or flag images for a person to review, not as the final word.',
+    'it errs on both sides (skin-heavy safe photos, unusual explicit ones), so use it to sort or flag images for a person to review, not as the final word.' +
+    describeLimits(LIMITS),
   inputType: 'image',
   imageSize: NSFW_INPUT_SIZE,
   licence: 'MIT',
   params: {},
   concepts: [...NSFW_CLASSES],
+  limits: LIMITS,
   runtime: { kind: 'nsfwjs' },
   batching: { max_batch_size: 8, max_wait_ms: 5 },
 };

@@ -1,5 +1,7 @@
-import type { ModelSpec } from '../spec.js';
+import { describeLimits, type InputLimits, type ModelSpec } from '../spec.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
+
+const LIMITS: InputLimits = { maxPixels: 25_000_000 };
 
 export const ocrEnglish: ModelSpec = {
   id: 'ocr-english',
@@ -16,7 +18,8 @@ export const ocrEnglish: ModelSpec = {
     'on scans, screenshots and documents: dark text on a plain background, upright, with letters at ' +
     'least about 20 pixels tall. It is not a scene-text reader: text on signs, at an angle, curved, ' +
     'handwritten or over busy photos is often missed or misread, and it reads English (Latin ' +
-    'letters) only.',
+    'letters) only.' +
+    describeLimits(LIMITS),
   inputType: 'image',
   licence: 'Apache-2.0',
   params: {
@@ -31,6 +34,7 @@ export const ocrEnglish: ModelSpec = {
       max: 1,
     },
   },
+  limits: LIMITS,
   runtime: { kind: 'tesseract', lang: 'eng' },
   // Tesseract reads one image at a time in its own thread; batching would gain nothing.
   batching: { max_batch_size: 1, max_wait_ms: 0 },

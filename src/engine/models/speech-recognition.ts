@@ -1,6 +1,9 @@
 import { POCKETSPHINX_COMMAND, POCKETSPHINX_INSTALL } from '../runtimes/pocketsphinx.js';
-import type { ModelSpec } from '../spec.js';
+import { MAX_AUDIO_SECONDS } from '../media/audio.js';
+import { describeLimits, type InputLimits, type ModelSpec } from '../spec.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
+
+const LIMITS: InputLimits = { maxAudioSeconds: MAX_AUDIO_SECONDS };
 
 export const speechRecognition: ModelSpec = {
   id: 'speech-recognition',
@@ -16,7 +19,8 @@ export const speechRecognition: ModelSpec = {
     'continuous acoustic model (HMM/GMM), generic 3-gram language model and CMUdict. It is a ' +
     'classic small recogniser, not a neural one: expect roughly one word in five wrong on clear ' +
     'read speech, more with noise, accents or unusual words; it does not translate, punctuate, ' +
-    'tell speakers apart or give timestamps. Audio longer than 10 minutes is refused.',
+    'tell speakers apart or give timestamps.' +
+    describeLimits(LIMITS),
   inputType: 'audio',
   audioSampleRate: 16_000,
   licence: 'BSD',
@@ -43,6 +47,7 @@ export const speechRecognition: ModelSpec = {
     },
   },
   // kind pocketsphinx, model_dir: where pocketsphinx-en-us installs the en-us model
+  limits: LIMITS,
   runtime: { kind: 'pocketsphinx' },
   // one process per input: batching only makes inputs wait for each other
   batching: { max_batch_size: 1, max_wait_ms: 0 },

@@ -1,5 +1,8 @@
-import type { ModelSpec } from '../spec.js';
+import { MAX_AUDIO_SECONDS } from '../media/audio.js';
+import { describeLimits, type InputLimits, type ModelSpec } from '../spec.js';
 import { CLARIFAI_USER_ID, MAIN_APP_ID } from './owner.js';
+
+const LIMITS: InputLimits = { maxAudioSeconds: MAX_AUDIO_SECONDS };
 
 /**
  * Speech segments in audio. Clarifai has no model type for voice activity, so this one is
@@ -21,7 +24,8 @@ export const voiceActivityDetection: ModelSpec = {
     '@ricky0123/vad-web) on CPU through onnxruntime-node, on 16 kHz mono audio in 32 ms frames. ' +
     'It does not say who speaks, what is said or in which language, and it may take singing or ' +
     'loud vocal sounds for speech. WAV is read directly; mp3, ogg, flac, webm and m4a need ffmpeg ' +
-    'on the server.',
+    'on the server.' +
+    describeLimits(LIMITS),
   inputType: 'audio',
   audioSampleRate: 16_000,
   licence: 'MIT',
@@ -58,6 +62,7 @@ export const voiceActivityDetection: ModelSpec = {
     },
   },
   concepts: ['speech'],
+  limits: LIMITS,
   runtime: { kind: 'silero-vad' },
   // The LSTM reads each input frame by frame; inputs in one batch would still run one by one.
   batching: { max_batch_size: 1, max_wait_ms: 0 },

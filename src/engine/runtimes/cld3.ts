@@ -1,4 +1,4 @@
-import type { LanguageIdentifier } from 'cld3-asm';
+import type { LanguageIdentifier, LanguageResult } from 'cld3-asm';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import type { Concept } from '../../core/wire.js';
@@ -12,6 +12,22 @@ const MIN_BYTES = 0;
 /** CLD3 reads at most this many bytes of each script span; plenty to tell a language. */
 const MAX_BYTES = 1000;
 const MAX_LANGUAGES = 3;
+/**
+ * CLD3 looks at the first 10,000 bytes of a text only (kMaxNumInputBytesToConsider), but
+ * cld3-asm copies the whole text into a fixed 16 MiB wasm heap first: a text of a few MB aborts
+ * the module (and leaks the copy). The first 10,001 UTF-16 units always hold those 10,000 bytes,
+ * so passing only them gives the same answer and keeps each call's heap use small.
+ */
+const CLD3_READS_UNITS = 10_001;
+/**
+ * Texts with fewer letters than this (see countLetters) have their values scaled down in proportion: on a word or
+ * two CLD3 guesses wildly and confidently ("hello" is Serbian at 0.83, "hi" Catalan at 1.0).
+ */
+export const FULL_CONFIDENCE_LETTERS = 30;
+/** A language CLD3 itself marks unreliable (is_reliable false) keeps this share of its value. */
+export const UNRELIABLE_FACTOR = 0.5;
+/** The doubt left over (1 minus the languages' values) is reported as "und" when at least this. */
+export const MIN_UNDETERMINED = 0.1;
 
 /** Google's CLD3 language identifier (cld3-asm, WebAssembly): `runtime: {kind: cld3}`. */
 export class Cld3Runtime implements Runtime {
@@ -37,14 +53,44 @@ function identify(identifier: LanguageIdentifier, text: string): Concept[] {
   }
   // CLD3 answers "ja" with high confidence for digits or punctuation alone; say "unknown" instead.
   if (!/\p{L}/u.test(text)) return [concept(UNDETERMINED, 1)];
-  const found = identifier
-    .findMostFrequentLanguages(text, MAX_LANGUAGES)
-    .filter((r) => r.language !== UNDETERMINED)
-    .map((r) => concept(r.language, r.probability * r.proportion));
-  if (found.length > 0) return found.sort((a, b) => b.value - a.value);
+  const read = prefixCld3Reads(text);
+  let results = identifier.findMostFrequentLanguages(read, MAX_LANGUAGES);
   // Every span was too short to score on its own: fall back to judging the text as a whole.
-  const whole = identifier.findLanguage(text);
-  return [concept(whole.language, whole.probability)];
+  if (!results.some((r) => r.language !== UNDETERMINED)) results = [identifier.findLanguage(read)];
+  const shortness = Math.min(1, countLetters(text, FULL_CONFIDENCE_LETTERS) / FULL_CONFIDENCE_LETTERS);
+  const found = results
+    .filter((r) => r.language !== UNDETERMINED)
+    .map((r) => concept(r.language, confidence(r) * shortness));
+  const doubt = 1 - found.reduce((sum, c) => sum + c.value, 0);
+  if (doubt >= MIN_UNDETERMINED) found.push(concept(UNDETERMINED, doubt));
+  return found.sort((a, b) => b.value - a.value);
+}
+
+/** The network's probability times the share of the text in that language, halved when unreliable. */
+function confidence(r: LanguageResult): number {
+  return r.probability * r.proportion * (r.is_reliable ? 1 : UNRELIABLE_FACTOR);
+}
+
+function prefixCld3Reads(text: string): string {
+  if (text.length <= CLD3_READS_UNITS) return text;
+  const prefix = text.slice(0, CLD3_READS_UNITS);
+  const last = prefix.charCodeAt(prefix.length - 1);
+  // never end on half a surrogate pair
+  return last >= 0xd800 && last < 0xdc00 ? prefix.slice(0, -1) : prefix;
+}
+
+/**
+ * Letters in the text, counting no further than `enough`. A CJK, kana or hangul character (from
+ * U+3000) counts as three: one says about as much as a short Latin word.
+ */
+function countLetters(text: string, enough: number): number {
+  let letters = 0;
+  for (const ch of text) {
+    if (!/\p{L}/u.test(ch)) continue;
+    letters += ch.codePointAt(0)! >= 0x3000 ? 3 : 1;
+    if (letters >= enough) break;
+  }
+  return letters;
 }
 
 function concept(code: string, value: number): Concept {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
+import { maxPixelsFor } from '../limits.js';
 import type { ModelSpec } from '../spec.js';
 import type { DecodedInput, EngineInput } from '../types.js';
 
@@ -28,7 +29,7 @@ export async function decodeInput(
     // Imported on first use: sharp takes ~0.3 s to import and text-only workers never need it.
     const { decodeImage } = await import('../media/image.js');
     const image = await decodeImage(input.bytes, {
-      maxPixels: maxImagePixels,
+      maxPixels: maxPixelsFor(spec, maxImagePixels),
       ...(spec.imageSize !== undefined ? { maxSide: spec.imageSize } : {}),
     });
     return { type: 'image', image };
@@ -38,6 +39,7 @@ export async function decodeInput(
     const { decodeAudio } = await import('../media/audio.js');
     const audio = await decodeAudio(input.bytes, {
       ...(spec.audioSampleRate !== undefined ? { sampleRate: spec.audioSampleRate } : {}),
+      ...(spec.limits?.maxAudioSeconds !== undefined ? { maxSeconds: spec.limits.maxAudioSeconds } : {}),
       ...(signal ? { signal } : {}),
     });
     return { type: 'audio', audio };
