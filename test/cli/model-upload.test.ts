@@ -212,7 +212,7 @@ describe('clarifai model upload to `clarifai serve`, and serve --models', () => 
     );
     assert.match(
       list.stdout,
-      /clarifai\/main\/models\/general-image-detection\s+visual-detector\s+public\s+no/,
+      /clarifai\/main\/models\/general-image-detection\s+visual-detector\s+image\s+public\s+MIT\s+yes\s+no/,
     );
   });
 
