@@ -55,10 +55,19 @@ export interface Data {
   concepts?: Concept[];
   regions?: Region[];
   embeddings?: Embedding[];
-  frames?: unknown[];
+  /** A video's sampled frames, each with the model's outputs for it (output_config.sample_ms apart). */
+  frames?: Frame[];
   /** Stretches of audio or video (speech found by voice activity detection), in seconds. */
   time_segments?: TimeSegment[];
   metadata?: Record<string, unknown>;
+}
+
+/** One sampled frame of a video (resources.proto Frame). */
+export interface Frame {
+  id?: string;
+  /** `index`: the frame's place in the sampling; `time`: milliseconds into the video. */
+  frame_info: { index: number; time: number };
+  data: Data;
 }
 
 export interface TimeSegment {

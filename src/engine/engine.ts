@@ -3,7 +3,9 @@ import { InvalidArgumentError, LimitError, SibylError } from '../core/errors.js'
 import { StatusCode } from '../core/status.js';
 import { MAX_INPUTS_PER_REQUEST, type Data } from '../core/wire.js';
 import { checkTextLimits } from './limits.js';
+import { findFfmpeg } from './media/ffmpeg.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './media/image-limits.js';
+import { videoNeedsFfmpeg } from './media/video.js';
 import { applyResolvedOutputConfig, checkSelectedConcepts, resolveOutputConfig } from './output-config.js';
 import { validateParams } from './params.js';
 import { BUILT_IN_MODELS } from './registry.js';
@@ -133,12 +135,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     checkInputs(
       spec,
       inputs.map((input) => input.type),
+      { videoFrames: true },
     );
     checkTextLimits(spec, inputs);
     const params = validateParams(spec, opts.params);
     const outputConfig = resolveOutputConfig(opts.outputConfig);
     checkSelectedConcepts(outputConfig, spec);
-    const outcomes = await scheduler.submit(spec, inputs, params, opts.signal);
+    const { sampleMs } = outputConfig;
+    const queued =
+      sampleMs === undefined ? inputs : inputs.map((i) => (i.type === 'video' ? { ...i, sampleMs } : i));
+    const outcomes = await scheduler.submit(spec, queued, params, opts.signal);
     const started = performance.now();
     const results = outcomes.map((outcome) => {
       if (outcome instanceof SibylError) return outcome;
@@ -159,7 +165,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     builtins: () => Object.values(BUILT_IN_MODELS),
     check(spec, inputTypes, opts = {}) {
       checkRuntime(spec);
-      checkInputs(spec, inputTypes);
+      checkInputs(spec, inputTypes, { videoFrames: true });
       validateParams(spec, opts.params);
       checkSelectedConcepts(resolveOutputConfig(opts.outputConfig), spec);
     },
@@ -213,7 +219,16 @@ function checkRuntime(spec: ModelSpec): void {
   }
 }
 
-function checkInputs(spec: ModelSpec, inputs: readonly EngineInput['type'][]): void {
+/**
+ * Input count and types. With `videoFrames` (predict), a video is taken by every image model: its
+ * frames are sampled (output_config.sample_ms) and run one by one, answering `data.frames`. That
+ * needs ffmpeg, so without it the video is refused here, before anything is downloaded or queued.
+ */
+function checkInputs(
+  spec: ModelSpec,
+  inputs: readonly EngineInput['type'][],
+  opts: { videoFrames?: boolean } = {},
+): void {
   if (inputs.length === 0) throw new InvalidArgumentError('no inputs given; send at least one');
   if (inputs.length > MAX_INPUTS_PER_REQUEST) {
     throw new LimitError(
@@ -223,6 +238,10 @@ function checkInputs(spec: ModelSpec, inputs: readonly EngineInput['type'][]): v
     );
   }
   inputs.forEach((type, i) => {
+    if (opts.videoFrames && type === 'video' && spec.inputType === 'image') {
+      if (!findFfmpeg()) throw videoNeedsFfmpeg();
+      return;
+    }
     if (type !== spec.inputType) {
       const which = inputs.length > 1 ? ` (input ${i})` : '';
       throw new InvalidArgumentError(

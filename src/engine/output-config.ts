@@ -38,7 +38,7 @@ export function resolveOutputConfig(cfg: unknown): ResolvedOutputConfig {
   }
   const maxConcepts = checkNumber('max_concepts', fields.max_concepts, { type: 'integer', min: 0 });
   const minValue = checkNumber('min_value', fields.min_value, { type: 'number', min: 0, max: 1 });
-  const sampleMs = checkNumber('sample_ms', fields.sample_ms, { type: 'integer', min: 0 });
+  const sampleMs = checkSampleMs(fields.sample_ms);
   const resolved: ResolvedOutputConfig = {
     maxConcepts: maxConcepts || DEFAULT_MAX_CONCEPTS,
     minValue: minValue ?? 0,
@@ -48,7 +48,7 @@ export function resolveOutputConfig(cfg: unknown): ResolvedOutputConfig {
     resolved.select = new Set(given.map((g) => g.value));
     resolved.selectGiven = given;
   }
-  if (sampleMs !== undefined) resolved.sampleMs = sampleMs;
+  if (sampleMs) resolved.sampleMs = sampleMs;
   return resolved;
 }
 
@@ -69,6 +69,20 @@ function checkNumber(
     throw modelArgumentError(`output_config.${field} must be ${allowed}, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/**
+ * Milliseconds between a video's sampled frames: at most ten a second, at least one a minute. 0
+ * is proto3's "unset" (a gRPC client sends it without meaning to): the default, 1000.
+ */
+function checkSampleMs(value: unknown): number | undefined {
+  const ms = checkNumber('sample_ms', value, { type: 'integer', min: 0, max: 60_000 });
+  if (ms !== undefined && ms !== 0 && ms < 100) {
+    throw modelArgumentError(
+      `output_config.sample_ms must be from 100 to 60000 (or 0 for the default, 1000), got ${ms}`,
+    );
+  }
+  return ms;
 }
 
 function checkSelect(value: unknown): { field: 'id' | 'name'; value: string }[] | undefined {
@@ -135,7 +149,7 @@ function nearestConcept(value: string, concepts: readonly string[]): string | un
  * by name, so `{name: "traffic light"}` and `{id: "traffic-light"}` both work), drops those under
  * min_value, sorts best first and keeps max_concepts. The same rules apply to each region's
  * concepts, and a region left without any concept is dropped (one that never had any, such as a
- * line of text read, is kept). The input is not modified.
+ * line of text read, is kept). A video's frames get the same, frame by frame. The input is not modified.
  */
 export function applyOutputConfig(data: Data, cfg: OutputConfig | undefined): Data {
   return applyResolvedOutputConfig(data, resolveOutputConfig(cfg));
@@ -145,6 +159,9 @@ export function applyOutputConfig(data: Data, cfg: OutputConfig | undefined): Da
 export function applyResolvedOutputConfig(data: Data, resolved: ResolvedOutputConfig): Data {
   const out: Data = { ...data };
   if (data.concepts) out.concepts = filterConcepts(data.concepts, resolved);
+  // a video's frames: the same rules for each frame's outputs
+  if (data.frames)
+    out.frames = data.frames.map((f) => ({ ...f, data: applyResolvedOutputConfig(f.data, resolved) }));
   if (data.regions) {
     out.regions = data.regions.flatMap((region): Region[] => {
       // A region that never had concepts (a line of read text, a face's embedding) is kept whole.

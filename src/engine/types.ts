@@ -6,7 +6,10 @@ import type { ModelSpec } from './spec.js';
  * may carry a text beside it (Clarifai's multimodal inputs: an image and a prompt in one input).
  */
 export type EngineInput =
-  { type: 'text'; text: string } | { type: 'image' | 'audio' | 'video'; bytes: Uint8Array; text?: string };
+  | { type: 'text'; text: string }
+  | { type: 'image' | 'audio'; bytes: Uint8Array; text?: string }
+  /** sampleMs: output_config.sample_ms, set by the engine (frames are sampled in the worker). */
+  | { type: 'video'; bytes: Uint8Array; text?: string; sampleMs?: number };
 
 /** An image decoded to packed 8-bit RGB, row-major. */
 export interface DecodedImage {

@@ -1,4 +1,12 @@
-import type { Concept, MultiOutputResponse, Output, Region, TimeSegment } from '../../core/wire.js';
+import type {
+  Concept,
+  Data,
+  Frame,
+  MultiOutputResponse,
+  Output,
+  Region,
+  TimeSegment,
+} from '../../core/wire.js';
 import { table } from './table.js';
 
 /**
@@ -24,6 +32,7 @@ function renderOutput(o: Output): string {
   if (d.concepts && d.concepts.length > 0) parts.push(conceptTable(d.concepts));
   if (d.regions && d.regions.length > 0) parts.push(regionList(d.regions));
   if (d.time_segments) parts.push(segmentList(d.time_segments));
+  if (d.frames) parts.push(frameList(d.frames));
   if (d.embeddings && d.embeddings.length > 0) {
     parts.push(
       d.embeddings
@@ -34,7 +43,7 @@ function renderOutput(o: Output): string {
         .join('\n'),
     );
   }
-  if (parts.length === 0) parts.push('(no concepts, regions, segments or text in the output)');
+  if (parts.length === 0) parts.push('(no concepts, regions, segments, frames or text in the output)');
   return parts.join('\n\n');
 }
 
@@ -70,6 +79,37 @@ function segmentList(segments: TimeSegment[]): string {
     return `segment ${i + 1}: ${t.begin_time.toFixed(3)}-${t.end_time.toFixed(3)} s  ${concepts}`;
   });
   return `${segments.length} segment${segments.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
+}
+
+/** A video's sampled frames, one line each: "frame 0 @ 0.000 s: dog 0.6600, cat 0.1200". */
+function frameList(frames: Frame[]): string {
+  if (frames.length === 0) return '0 frames';
+  const lines = frames.map((f) => {
+    const t = f.frame_info;
+    return `frame ${t.index} @ ${(t.time / 1000).toFixed(3)} s: ${frameSummary(f.data ?? {})}`;
+  });
+  return `${frames.length} frame${frames.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
+}
+
+/** What the model said about one frame, on one line: its concepts, regions (with their concepts) or text. */
+function frameSummary(d: Data): string {
+  const said: string[] = [];
+  if (d.text?.raw !== undefined) said.push(JSON.stringify(d.text.raw));
+  if (d.concepts && d.concepts.length > 0) said.push(conceptLine(d.concepts, 5));
+  if (d.regions) {
+    const named = d.regions.map((r) => conceptLine(r.data?.concepts ?? [], 1)).filter((c) => c !== '');
+    said.push(
+      `${d.regions.length} region${d.regions.length === 1 ? '' : 's'}${named.length > 0 ? ` (${named.join('; ')})` : ''}`,
+    );
+  }
+  if (d.embeddings && d.embeddings.length > 0)
+    said.push(`embedding (${d.embeddings[0]!.num_dimensions} dimensions)`);
+  return said.length > 0 ? said.join('; ') : '(nothing found)';
+}
+
+function conceptLine(concepts: Concept[], most: number): string {
+  const shown = concepts.slice(0, most).map((c) => `${c.name || c.id} ${fmt(c.value)}`);
+  return shown.join(', ') + (concepts.length > most ? ', ...' : '');
 }
 
 function fmt(v: number): string {

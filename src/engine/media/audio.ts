@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { InvalidArgumentError, LimitError } from '../../core/errors.js';
+import { LimitError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import type { DecodedAudio } from '../types.js';
-import { commandOnPath } from '../requirements.js';
+import { FFMPEG_INSTALL, findFfmpeg, mediaError as invalid, runFfmpeg } from './ffmpeg.js';
 
 /** What audio models hear unless their spec says otherwise (spec.audioSampleRate). */
 export const DEFAULT_AUDIO_SAMPLE_RATE = 16_000;
@@ -10,8 +9,6 @@ export const DEFAULT_AUDIO_SAMPLE_RATE = 16_000;
 export const MAX_AUDIO_SECONDS = 600;
 /** Encoded bytes accepted (10 minutes of 48 kHz stereo 24-bit WAV is 173 MB). */
 export const MAX_AUDIO_BYTES = 200 * 1024 * 1024;
-/** ffmpeg gets this long to decode one input before it is killed. */
-export const FFMPEG_TIMEOUT_MS = 60_000;
 
 export interface AudioDecodeOptions {
   /** The rate to resample to (default 16000). */
@@ -48,13 +45,13 @@ export async function decodeAudio(bytes: Uint8Array, opts: AudioDecodeOptions = 
     if (seconds > maxSeconds) throw tooLong(seconds, maxSeconds);
     return { sampleRate: rate, samples: resample(readMono(bytes, wav), wav.sampleRate, rate) };
   }
-  const ffmpeg = opts.ffmpeg ?? (commandOnPath('ffmpeg') ? 'ffmpeg' : false);
+  const ffmpeg = findFfmpeg(opts.ffmpeg);
   if (!ffmpeg) {
     throw invalid(
-      `this audio is ${format ?? 'in an unknown format'}; only WAV is decoded without ffmpeg: install it with \`apt-get install ffmpeg\``,
+      `this audio is ${format ?? 'in an unknown format'}; only WAV is decoded without ffmpeg: install it with \`${FFMPEG_INSTALL}\``,
     );
   }
-  const samples = await runFfmpeg(ffmpeg, bytes, rate, maxSeconds, opts.signal);
+  const samples = await decodeWithFfmpeg(ffmpeg, bytes, rate, maxSeconds, opts.signal);
   if (samples.length === 0) throw invalid(`ffmpeg found no audio samples in this ${format ?? 'input'}`);
   return { sampleRate: rate, samples };
 }
@@ -260,65 +257,35 @@ function besselI0(x: number): number {
 
 /**
  * Decodes through ffmpeg: bytes in on stdin, mono f32le at the rate out on stdout. Output past the
- * duration limit, the timeout or the caller's abort kill it; its stderr is kept for the error only.
+ * duration limit, the timeout or the caller's abort kill it (media/ffmpeg.ts).
  */
-function runFfmpeg(
+async function decodeWithFfmpeg(
   command: string,
   bytes: Uint8Array,
   rate: number,
   maxSeconds: number,
   signal?: AbortSignal,
 ): Promise<Float32Array> {
-  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', 'pipe:0'];
-  args.push('-f', 'f32le', '-ac', '1', '-ar', String(rate), 'pipe:1');
   const maxOut = Math.ceil(maxSeconds * rate) * 4;
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(aborted());
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let outBytes = 0;
-    let stderr = '';
-    let failure: Error | undefined;
-    const stop = (error: Error) => {
-      failure ??= error;
-      child.kill('SIGKILL');
-    };
-    const timer = setTimeout(
-      () => stop(invalid(`ffmpeg took longer than ${FFMPEG_TIMEOUT_MS / 1000} s to decode this audio`)),
-      FFMPEG_TIMEOUT_MS,
-    );
-    const onAbort = () => stop(aborted());
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => {
+  const chunks: Buffer[] = [];
+  let outBytes = 0;
+  await runFfmpeg({
+    command,
+    args: ['-i', 'pipe:0', '-f', 'f32le', '-ac', '1', '-ar', String(rate), 'pipe:1'],
+    stdin: bytes,
+    what: 'audio',
+    ...(signal ? { signal } : {}),
+    onOutput: (chunk) => {
       outBytes += chunk.length;
-      if (outBytes > maxOut) return stop(tooLong(undefined, maxSeconds));
+      if (outBytes > maxOut) return tooLong(undefined, maxSeconds);
       chunks.push(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < 4000) stderr += chunk.toString();
-    });
-    // ffmpeg closes stdin early on a bad input; that EPIPE is not the error to report
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(bytes);
-    child.on('error', (error) => stop(new Error(`ffmpeg could not be started: ${error.message}`)));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (failure) return reject(failure);
-      if (code !== 0) {
-        const why = stderr.trim().split('\n').slice(-2).join('; ') || `exit code ${code}`;
-        return reject(invalid(`ffmpeg could not decode this audio: ${why}`));
-      }
-      const all = Buffer.concat(chunks);
-      const samples = new Float32Array(Math.floor(all.length / 4));
-      for (let i = 0; i < samples.length; i++) samples[i] = all.readFloatLE(i * 4);
-      resolve(samples);
-    });
+      return undefined;
+    },
   });
-}
-
-function invalid(details: string): InvalidArgumentError {
-  return new InvalidArgumentError(details, StatusCode.INPUT_INVALID_ARGUMENT, 'Invalid input argument');
+  const all = Buffer.concat(chunks);
+  const samples = new Float32Array(Math.floor(all.length / 4));
+  for (let i = 0; i < samples.length; i++) samples[i] = all.readFloatLE(i * 4);
+  return samples;
 }
 
 function tooLong(seconds: number | undefined, maxSeconds: number): LimitError {
@@ -328,10 +295,4 @@ function tooLong(seconds: number | undefined, maxSeconds: number): LimitError {
     'Audio too long',
     `audio is ${length}; the limit is ${maxSeconds} s (${maxSeconds / 60} minutes)`,
   );
-}
-
-function aborted(): Error {
-  const error = new Error('the audio decode was aborted');
-  error.name = 'AbortError';
-  return error;
 }

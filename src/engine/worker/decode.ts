@@ -4,6 +4,14 @@ import { maxPixelsFor } from '../limits.js';
 import type { ModelSpec } from '../spec.js';
 import type { DecodedInput, EngineInput } from '../types.js';
 
+/** One sampled frame of a video input, decoded as the model takes images. */
+export interface DecodedFrame {
+  index: number;
+  /** Milliseconds into the video. */
+  time: number;
+  input: DecodedInput;
+}
+
 /**
  * Turns fetched bytes into what a model's hooks take, inside the worker thread. A model that wants
  * media as it came (`encoded`: a remote engine decodes it itself) gets the bytes untouched.
@@ -17,7 +25,7 @@ export async function decodeInput(
   signal?: AbortSignal,
 ): Promise<DecodedInput> {
   if (input.type === 'text') return { type: 'text', text: input.text };
-  if (encoded) {
+  if (encoded && input.type !== 'video') {
     return {
       type: 'encoded',
       media: input.type,
@@ -48,5 +56,43 @@ export async function decodeInput(
     `this engine cannot decode ${input.type} inputs yet`,
     StatusCode.INPUT_INVALID_ARGUMENT,
     'Invalid input argument',
+  );
+}
+
+/**
+ * A video input to an image model: its frames sampled every `input.sampleMs` through ffmpeg
+ * (media/video.ts), each shrunk to the model's image size. A model that wants media as it came
+ * gets each frame as a JPEG, with the input's text beside it.
+ */
+export async function decodeVideoFrames(
+  spec: ModelSpec,
+  input: Extract<EngineInput, { type: 'video' }>,
+  encoded = false,
+  signal?: AbortSignal,
+): Promise<DecodedFrame[]> {
+  const { decodeVideo } = await import('../media/video.js');
+  const frames = await decodeVideo(input.bytes, {
+    ...(input.sampleMs !== undefined ? { sampleMs: input.sampleMs } : {}),
+    ...(spec.imageSize !== undefined ? { maxSide: spec.imageSize } : {}),
+    ...(spec.limits?.maxVideoSeconds !== undefined ? { maxSeconds: spec.limits.maxVideoSeconds } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  if (!encoded)
+    return frames.map((f) => ({ index: f.index, time: f.time, input: { type: 'image', image: f.image } }));
+  const { default: sharp } = await import('sharp');
+  return Promise.all(
+    frames.map(async (f) => {
+      const { width, height, rgb } = f.image;
+      const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toBuffer();
+      const frame: DecodedInput = {
+        type: 'encoded',
+        media: 'image',
+        bytes: new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength),
+        ...(input.text !== undefined ? { text: input.text } : {}),
+      };
+      return { index: f.index, time: f.time, input: frame };
+    }),
   );
 }

@@ -1,11 +1,11 @@
 import { InvalidArgumentError, SibylError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
-import type { Data, InferenceParams } from '../../core/wire.js';
+import type { Data, Frame, InferenceParams } from '../../core/wire.js';
 import { findRuntime } from '../runtimes/index.js';
 import { modelName, versionKey, type ModelSpec } from '../spec.js';
 import type { DecodedInput, EngineInput, GenerateChunk, LoadedModel, Runtime, TokenUsage } from '../types.js';
 import { ChunkCoalescer } from './coalesce.js';
-import { decodeInput } from './decode.js';
+import { decodeInput, decodeVideoFrames, type DecodedFrame } from './decode.js';
 import { asSibylError, toWireError } from './errors.js';
 import type { FromWorker, Outcome, ToWorker, WorkerSettings } from './protocol.js';
 
@@ -112,16 +112,9 @@ export class WorkerHost {
       const model = await this.model(spec);
       const t1 = performance.now();
       // Each input decodes on its own: one broken image fails that input, not its neighbours.
-      const decoded = await Promise.all(
-        inputs.map((input) =>
-          decodeInput(spec, input, this.settings.maxImagePixels, model.encodedInputs, abort.signal).then(
-            (value) => ({ value }),
-            (error: unknown) => ({ error: asSibylError(error, 'the input could not be decoded') }),
-          ),
-        ),
-      );
+      const decoded = await Promise.all(inputs.map((input) => this.decode(spec, model, input, abort.signal)));
       const t2 = performance.now();
-      const outcomes = await this.predictDecoded(spec, model, decoded, params, abort.signal);
+      const outcomes = await this.predictWithFrames(spec, model, decoded, params, abort.signal);
       const t3 = performance.now();
       this.send({
         op: 'ran',
@@ -193,6 +186,77 @@ export class WorkerHost {
     });
   }
 
+  /** One input as the model takes it, a video as its sampled frames; a failure stays with its input. */
+  private decode(
+    spec: ModelSpec,
+    model: LoadedModel,
+    input: EngineInput,
+    signal: AbortSignal,
+  ): Promise<Decoded> {
+    const { maxImagePixels } = this.settings;
+    const decoding: Promise<Decoded> =
+      input.type === 'video'
+        ? decodeVideoFrames(spec, input, model.encodedInputs, signal).then((frames) => ({ frames }))
+        : decodeInput(spec, input, maxImagePixels, model.encodedInputs, signal).then((value) => ({ value }));
+    return decoding.catch((error: unknown) => ({
+      error: asSibylError(error, 'the input could not be decoded'),
+    }));
+  }
+
+  /**
+   * Runs inputs and video frames alike: each sampled frame is one more image for the model, in
+   * batches of the model's max_batch_size. A video's outcome is `data.frames` (Clarifai's Frame:
+   * frame_info {index, time in ms} and the model's data for that frame), or the error of its first
+   * failed frame.
+   */
+  private async predictWithFrames(
+    spec: ModelSpec,
+    model: LoadedModel,
+    decoded: Decoded[],
+    params: InferenceParams,
+    signal: AbortSignal,
+  ): Promise<Outcome[]> {
+    const flat: ({ value: DecodedInput } | { error: SibylError })[] = [];
+    const starts = decoded.map((d) => {
+      const start = flat.length;
+      if ('frames' in d) flat.push(...d.frames.map((f) => ({ value: f.input })));
+      else flat.push(d);
+      return start;
+    });
+    if (flat.length === decoded.length) return this.predictDecoded(spec, model, flat, params, signal);
+    const size = Math.max(1, spec.batching.max_batch_size);
+    const results: Outcome[] = [];
+    for (let at = 0; at < flat.length; at += size) {
+      // a model unloaded after an unplanned failure, or a caller gone: the rest are not run
+      const stopped = signal.aborted
+        ? 'every caller of this batch has gone'
+        : !this.models.has(versionKey(spec))
+          ? 'it failed on an earlier frame and was unloaded'
+          : undefined;
+      const chunk = flat.slice(at, at + size);
+      if (stopped) {
+        const error = toWireError(
+          asSibylError(new Error(stopped), `model ${spec.id} did not run this frame`),
+        );
+        results.push(...chunk.map(() => ({ error })));
+      } else results.push(...(await this.predictDecoded(spec, model, chunk, params, signal)));
+    }
+    return decoded.map((d, i): Outcome => {
+      const start = starts[i]!;
+      if (!('frames' in d)) return results[start]!;
+      const mine = results.slice(start, start + d.frames.length);
+      const failed = mine.find((o) => 'error' in o);
+      if (failed) return failed;
+      const done = mine as { data: Data; usage?: TokenUsage }[];
+      const frames: Frame[] = d.frames.map((f, j) => ({
+        frame_info: { index: f.index, time: f.time },
+        data: done[j]!.data,
+      }));
+      const usage = sumUsage(done);
+      return { data: { frames }, ...(usage ? { usage } : {}) };
+    });
+  }
+
   /**
    * Runs the decoded inputs as one batch. If the batch fails and holds several inputs, each is
    * retried alone, so one input the model chokes on fails only its own output. A model that threw
@@ -251,6 +315,19 @@ export class WorkerHost {
   private async dropBroken(spec: ModelSpec): Promise<void> {
     await this.unload(versionKey(spec)).catch(() => undefined);
   }
+}
+
+/** One input decoded: as the model takes it, as a video's sampled frames, or why it could not be. */
+type Decoded = { value: DecodedInput } | { frames: DecodedFrame[] } | { error: SibylError };
+
+/** The tokens of a video's frames together (a multimodal model reads each frame). */
+function sumUsage(results: readonly { usage?: TokenUsage }[]): TokenUsage | undefined {
+  const counted = results.filter((r) => r.usage);
+  if (counted.length === 0) return undefined;
+  return {
+    promptTokens: counted.reduce((n, r) => n + r.usage!.promptTokens, 0),
+    completionTokens: counted.reduce((n, r) => n + r.usage!.completionTokens, 0),
+  };
 }
 
 type Predictor = (
