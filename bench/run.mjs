@@ -3,7 +3,7 @@
 // machines this runs on are small and shared, so only comparisons made under the same noise mean
 // anything. See bench/README.md.
 //
-//   node bench/run.mjs [--json] [--only startup,embedded,server,engine,generate] [--no-profile]
+//   node bench/run.mjs [--json] [--only startup,embedded,server,engine,generate,builtins] [--no-profile]
 //
 // Exits 1 if any target fails, 2 if a benchmark could not run.
 import { spawnSync } from 'node:child_process';
@@ -44,7 +44,7 @@ const only = onlyArg
   ? new Set(
       (onlyArg.includes('=') ? onlyArg.split('=')[1] : (argv[argv.indexOf(onlyArg) + 1] ?? '')).split(','),
     )
-  : new Set(['startup', 'embedded', 'server', 'engine', 'generate']);
+  : new Set(['startup', 'embedded', 'server', 'engine', 'generate', 'builtins']);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -536,6 +536,8 @@ async function main() {
     ['engine', () => import('./engine.mjs').then((m) => m.benchEngine({ tempDir, log }))],
     // bench/generate.mjs: text generation through the server against node-llama-cpp directly
     ['generate', () => import('./generate.mjs').then((m) => m.benchGenerate({ tempDir, log }))],
+    // bench/builtins.mjs: every built-in model through the server against its bare runtime call
+    ['builtins', () => import('./builtins.mjs').then((m) => m.benchBuiltins({ tempDir, log }))],
   ];
   for (const [id, fn] of steps) {
     if (!only.has(id)) continue;
