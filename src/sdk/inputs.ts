@@ -13,14 +13,25 @@ export function checkInputType(inputType: unknown): InputType {
   );
 }
 
-/** An input from raw bytes: text is sent as `text.raw` (UTF-8), media as base64, as Clarifai's SDKs do. */
+/**
+ * An input from raw bytes: text is sent as `text.raw` (UTF-8), media as base64, as Clarifai's SDKs
+ * do. Text bytes that are not UTF-8 (a JPEG, a UTF-16 file) go as base64 instead of being decoded
+ * into replacement characters, so the server can say what they are.
+ */
 export function inputFromBytes(bytes: Uint8Array, inputType: InputType, id?: string): Input {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const data =
-    inputType === 'text'
-      ? { text: { raw: buf.toString('utf8') } }
-      : { [inputType]: { base64: buf.toString('base64') } };
+  const raw = inputType === 'text' ? utf8(buf) : undefined;
+  const data = raw !== undefined ? { text: { raw } } : { [inputType]: { base64: buf.toString('base64') } };
   return id ? { id, data } : { data };
+}
+
+function utf8(buf: Buffer): string | undefined {
+  if (buf.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    return undefined;
+  }
 }
 
 /** An input the server fetches from a URL. */

@@ -230,16 +230,22 @@ describe('engine', () => {
     }
   });
 
-  it('recovers a model whose wasm runtime ran out of memory', async () => {
+  it('refuses a text past its limit; without one, CLD3 still reads only the first bytes of a huge text', async () => {
     await withEngine({ workers: 1 }, async (engine) => {
-      const huge = text('Bonjour le monde. '.repeat(1_200_000));
-      await assert.rejects(
-        engine.predict(TEXT, [huge]),
-        code(
-          StatusCode.MODEL_PREDICTION_FAILED,
-          /language-identification ran out of memory on this input .* Its worker was replaced/,
+      // 21 MB: once enough to abort CLD3's fixed 16 MiB wasm heap
+      const huge = text(
+        "Il fait très beau aujourd'hui à Paris, et nous allons nous promener le long de la Seine. ".repeat(
+          240_000,
         ),
       );
+      await assert.rejects(engine.predict(TEXT, [huge]), (error: unknown) => {
+        assert.ok(error instanceof LimitError);
+        assert.match(error.message, /the text is \d{8} characters; .* at most 100000 characters/);
+        return true;
+      });
+      const { limits: _limits, ...unlimited } = TEXT;
+      const [big] = await engine.predict({ ...unlimited, versionId: 'unlimited' }, [huge]);
+      assert.equal(big!.concepts![0]!.name, 'fr');
       const [data] = await engine.predict(TEXT, [text('Good evening, and welcome to the show')]);
       assert.equal(data!.concepts![0]!.name, 'en');
     });
@@ -247,12 +253,12 @@ describe('engine', () => {
 
   it('unloads idle models and loads them again on demand', async () => {
     await withEngine({ workers: 1, idleUnloadMs: 150 }, async (engine) => {
-      await engine.predict(TEXT, [text('A quiet afternoon in the garden')]);
+      await engine.predict(TEXT, [text('Good evening, and welcome to the show')]);
       assert.equal(engine.status().loaded.length, 1);
       await new Promise((resolve) => setTimeout(resolve, 600));
       assert.equal(engine.status().loaded.length, 0);
       assert.equal(
-        (await engine.predict(TEXT, [text('A quiet afternoon in the garden')]))[0]!.concepts![0]!.name,
+        (await engine.predict(TEXT, [text('Good evening, and welcome to the show')]))[0]!.concepts![0]!.name,
         'en',
       );
     });

@@ -71,6 +71,20 @@ describe('language-identification', () => {
     }
   });
 
+  it('answers "und" where CLD3 is left with nothing to judge (its "ja" 0.78)', async () => {
+    // repetition is squeezed away, and a JPEG decoded as text is mostly replacement characters
+    const jpegAsText = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x9c, 0xe3])
+      .toString('utf8')
+      .repeat(20);
+    for (const text of ['Bonjour le monde. '.repeat(50), 'hello hello hello hello hello hello', jpegAsText]) {
+      assert.deepEqual(
+        (await identify(text)).map((c) => c.id),
+        ['und'],
+        JSON.stringify(text.slice(0, 40)),
+      );
+    }
+  });
+
   it('still names the language of a short sentence', async () => {
     const [top] = await identify('The weather is lovely today');
     assert.equal(top!.id, 'en');

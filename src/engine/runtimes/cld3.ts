@@ -34,16 +34,19 @@ export class Cld3Runtime implements Runtime {
   async load(): Promise<LoadedModel> {
     const { loadModule } = await import('cld3-asm');
     const identifier = (await loadModule()).create(MIN_BYTES, MAX_BYTES);
+    // What CLD3 answers when nothing is left after its cleaning ("ja" at 0.7838): the answer for
+    // empty text, punctuation, binary soup and text squeezed away as repetitive. Never a language.
+    const nothing = identifier.findLanguage('');
     return {
       predict: (batch) =>
-        Promise.resolve(batch.map((input) => ({ concepts: identify(identifier, textOf(input)) }))),
+        Promise.resolve(batch.map((input) => ({ concepts: identify(identifier, nothing, textOf(input)) }))),
       bytes: 16 * 1024 * 1024,
       unload: () => Promise.resolve(identifier.dispose()),
     };
   }
 }
 
-function identify(identifier: LanguageIdentifier, text: string): Concept[] {
+function identify(identifier: LanguageIdentifier, nothing: LanguageResult, text: string): Concept[] {
   if (text.trim() === '') {
     throw new InvalidArgumentError(
       'language identification needs some text; got an empty or blank string',
@@ -58,8 +61,10 @@ function identify(identifier: LanguageIdentifier, text: string): Concept[] {
   // Every span was too short to score on its own: fall back to judging the text as a whole.
   if (!results.some((r) => r.language !== UNDETERMINED)) results = [identifier.findLanguage(read)];
   const shortness = Math.min(1, countLetters(text, FULL_CONFIDENCE_LETTERS) / FULL_CONFIDENCE_LETTERS);
+  const saysNothing = (r: LanguageResult) =>
+    r.language === nothing.language && Math.abs(r.probability - nothing.probability) < 1e-5;
   const found = results
-    .filter((r) => r.language !== UNDETERMINED)
+    .filter((r) => r.language !== UNDETERMINED && !saysNothing(r))
     .map((r) => concept(r.language, confidence(r) * shortness));
   const doubt = 1 - found.reduce((sum, c) => sum + c.value, 0);
   if (doubt >= MIN_UNDETERMINED) found.push(concept(UNDETERMINED, doubt));

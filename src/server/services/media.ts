@@ -1,5 +1,6 @@
 import { InvalidArgumentError, LimitError, SibylError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
+import { checkRawText, decodeTextBytes } from '../../core/text-bytes.js';
 import type { EngineInput } from '../../engine/index.js';
 import { fetchUrl } from '../url-fetch/index.js';
 import type { ServiceContext } from './context.js';
@@ -18,7 +19,10 @@ export async function toEngineInput(
   signal?: AbortSignal,
 ): Promise<EngineInput> {
   let bytes: Uint8Array;
-  if (src.raw !== undefined) return { type: 'text', text: src.raw };
+  if (src.raw !== undefined) {
+    checkRawText(src.raw, `${where}.data.text.raw`);
+    return { type: 'text', text: src.raw };
+  }
   if (src.base64 !== undefined) {
     if (!BASE64.test(src.base64)) {
       throw new InvalidArgumentError(
@@ -39,7 +43,12 @@ export async function toEngineInput(
   if (bytes.byteLength === 0) {
     throw new InvalidArgumentError(`${where}.data.${src.type} is empty`, StatusCode.INPUT_INVALID_ARGUMENT);
   }
-  if (src.type === 'text') return { type: 'text', text: Buffer.from(bytes).toString('utf8') };
+  if (src.type === 'text') {
+    // UTF-8 only (a byte-order mark honoured); a JPEG or UTF-16 file sent as text is refused, named
+    const text = decodeTextBytes(bytes, `${where}.data.text`);
+    checkRawText(text, `${where}.data.text`);
+    return { type: 'text', text };
+  }
   return { type: src.type, bytes, ...(src.prompt !== undefined ? { text: src.prompt } : {}) };
 }
 
