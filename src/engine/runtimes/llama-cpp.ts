@@ -132,20 +132,34 @@ class LlamaCppModel implements LoadedModel {
     readonly bytes: number,
   ) {}
 
-  async *generate(input: DecodedInput, params: InferenceParams, signal?: AbortSignal) {
+  generate(
+    input: DecodedInput,
+    params: InferenceParams,
+    signal?: AbortSignal,
+  ): AsyncGenerator<GenerateChunk> {
     const chatWrapper = () => (this.wrapper ??= this.lib.resolveChatWrapper(this.model));
     const prompt = buildPrompt(chatWrapper, this.model, textOf(input), params);
     checkFits(prompt.tokens.length, this.context.contextSize);
-    const release = await this.waitTurn();
-    const sequence = this.context.getSequence();
-    try {
-      if (signal?.aborted) return;
-      yield* sample(this.model, sequence, prompt, params, signal);
-    } finally {
-      // Whether it finished, failed, was aborted or its reader left: the next request starts clean.
-      sequence.dispose();
-      release();
-    }
+    // The sequence is leased inside the token loop's own generator (one generator per token, not
+    // two: each layer costs microtasks per token); it is disposed and the turn released however
+    // the generation ends (finished, failed, aborted, or its reader left), so the next starts clean.
+    return sample(
+      this.model,
+      async () => {
+        const release = await this.waitTurn();
+        const sequence = this.context.getSequence();
+        return {
+          sequence,
+          release: () => {
+            sequence.dispose();
+            release();
+          },
+        };
+      },
+      prompt,
+      params,
+      signal,
+    );
   }
 
   async predict(batch: DecodedInput[], params: InferenceParams, signal?: AbortSignal): Promise<Data[]> {

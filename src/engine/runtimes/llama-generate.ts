@@ -92,62 +92,75 @@ export function checkFits(promptTokens: number, contextSize: number): void {
  * end) with "length", at an end-of-generation token or a stop text with "stop", and quietly when
  * the signal fires. The sequence must be empty; the caller owns and clears it.
  */
+/** A context sequence held for one generation; `release` disposes it and lets the next one in. */
+export interface SequenceLease {
+  sequence: LlamaContextSequence;
+  release(): void;
+}
+
 export async function* sample(
   model: LlamaModel,
-  sequence: LlamaContextSequence,
+  lease: () => Promise<SequenceLease>,
   prompt: Prompt,
   params: InferenceParams,
   signal?: AbortSignal,
 ): AsyncGenerator<GenerateChunk> {
-  const maxTokens = Math.min(num(params.max_tokens) ?? 256, sequence.contextSize - prompt.tokens.length);
-  const stops = new StopMatcher([...prompt.stopTexts, ...strings(params.stop)]);
-  const generated: Token[] = [];
-  let decoded = 0;
-  const usage = () => ({ promptTokens: prompt.tokens.length, completionTokens: generated.length });
-  const chunk = (raw: string): GenerateChunk => ({ data: { text: { raw } } });
-
-  const tokens = sequence.evaluate(prompt.tokens, {
-    temperature: num(params.temperature) ?? DEFAULT_TEMPERATURE,
-    topK: num(params.top_k) ?? DEFAULT_TOP_K,
-    topP: num(params.top_p) ?? DEFAULT_TOP_P,
-    ...(num(params.seed) !== undefined ? { seed: num(params.seed) } : {}),
-    yieldEogToken: true,
-  });
-  let textTokens = 0;
-  let stopped = false;
-  /** Decodes the tokens not yet decoded; `final` flushes a character still missing bytes. */
-  const decode = (final: boolean): string | undefined => {
-    if (decoded === textTokens) return undefined;
-    const before = generated.slice(Math.max(0, decoded - DETOKENIZE_CONTEXT), decoded);
-    const piece = model.detokenize(generated.slice(decoded, textTokens), false, before);
-    // A character split across byte tokens waits for its last byte.
-    if (piece.endsWith('\uFFFD') && !final) return undefined;
-    decoded = textTokens;
-    return piece;
-  };
-  for await (const token of tokens) {
+  const held = await lease();
+  const sequence = held.sequence;
+  try {
     if (signal?.aborted) return;
-    generated.push(token);
-    if (model.isEogToken(token) || prompt.stopTokens.has(token)) break;
-    textTokens = generated.length;
-    const piece = decode(generated.length >= maxTokens);
-    if (piece !== undefined) {
-      const out = stops.push(piece);
-      if (out.text !== '') yield chunk(out.text);
-      if ((stopped = out.stopped)) break;
+    const maxTokens = Math.min(num(params.max_tokens) ?? 256, sequence.contextSize - prompt.tokens.length);
+    const stops = new StopMatcher([...prompt.stopTexts, ...strings(params.stop)]);
+    const generated: Token[] = [];
+    let decoded = 0;
+    const usage = () => ({ promptTokens: prompt.tokens.length, completionTokens: generated.length });
+    const chunk = (raw: string): GenerateChunk => ({ data: { text: { raw } } });
+
+    const tokens = sequence.evaluate(prompt.tokens, {
+      temperature: num(params.temperature) ?? DEFAULT_TEMPERATURE,
+      topK: num(params.top_k) ?? DEFAULT_TOP_K,
+      topP: num(params.top_p) ?? DEFAULT_TOP_P,
+      ...(num(params.seed) !== undefined ? { seed: num(params.seed) } : {}),
+      yieldEogToken: true,
+    });
+    let textTokens = 0;
+    let stopped = false;
+    /** Decodes the tokens not yet decoded; `final` flushes a character still missing bytes. */
+    const decode = (final: boolean): string | undefined => {
+      if (decoded === textTokens) return undefined;
+      const before = generated.slice(Math.max(0, decoded - DETOKENIZE_CONTEXT), decoded);
+      const piece = model.detokenize(generated.slice(decoded, textTokens), false, before);
+      // A character split across byte tokens waits for its last byte.
+      if (piece.endsWith('\uFFFD') && !final) return undefined;
+      decoded = textTokens;
+      return piece;
+    };
+    for await (const token of tokens) {
+      if (signal?.aborted) return;
+      generated.push(token);
+      if (model.isEogToken(token) || prompt.stopTokens.has(token)) break;
+      textTokens = generated.length;
+      const piece = decode(generated.length >= maxTokens);
+      if (piece !== undefined) {
+        const out = stops.push(piece);
+        if (out.text !== '') yield chunk(out.text);
+        if ((stopped = out.stopped)) break;
+      }
+      if (generated.length >= maxTokens) break;
     }
-    if (generated.length >= maxTokens) break;
+    if (signal?.aborted) return;
+    let rest = '';
+    if (!stopped) {
+      const out = stops.push(decode(true) ?? '');
+      stopped = out.stopped;
+      rest = out.text + (stopped ? '' : stops.flush());
+    }
+    // Ended by max_tokens or the context's end only if the last token was an ordinary one.
+    const finishReason = stopped || textTokens < generated.length ? 'stop' : 'length';
+    yield { ...chunk(rest), usage: usage(), finishReason };
+  } finally {
+    held.release();
   }
-  if (signal?.aborted) return;
-  let rest = '';
-  if (!stopped) {
-    const out = stops.push(decode(true) ?? '');
-    stopped = out.stopped;
-    rest = out.text + (stopped ? '' : stops.flush());
-  }
-  // Ended by max_tokens or the context's end only if the last token was an ordinary one.
-  const finishReason = stopped || textTokens < generated.length ? 'stop' : 'length';
-  yield { ...chunk(rest), usage: usage(), finishReason };
 }
 
 /**

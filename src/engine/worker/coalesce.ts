@@ -10,10 +10,14 @@ export const COALESCE_MS = 8;
 
 /**
  * Gathers a generation's pieces and sends them as one chunk at most every COALESCE_MS: texts are
- * joined; the usage and finish reason of the latest piece win.
+ * joined; the latest piece's other data, usage and finish reason win. Adding a piece only pushes
+ * its text (this runs once per token on the generating thread); the chunk is built when sent.
  */
 export class ChunkCoalescer {
-  private pending: GenerateChunk | undefined;
+  private texts: string[] = [];
+  private last: GenerateChunk | undefined;
+  private usage: GenerateChunk['usage'];
+  private finishReason: GenerateChunk['finishReason'];
   private timer: NodeJS.Timeout | undefined;
   private sentFirst = false;
 
@@ -25,7 +29,10 @@ export class ChunkCoalescer {
       this.send(chunk);
       return;
     }
-    this.pending = this.pending ? merge(this.pending, chunk) : chunk;
+    this.texts.push(chunk.data.text?.raw ?? '');
+    this.last = chunk;
+    if (chunk.usage) this.usage = chunk.usage;
+    if (chunk.finishReason) this.finishReason = chunk.finishReason;
     this.timer ??= setTimeout(() => this.flush(), COALESCE_MS);
   }
 
@@ -33,24 +40,24 @@ export class ChunkCoalescer {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const chunk = this.pending;
-    this.pending = undefined;
-    if (chunk) this.send(chunk);
+    const last = this.last;
+    if (!last) return;
+    const data = { ...last.data, text: { ...last.data.text, raw: this.texts.join('') } };
+    const chunk: GenerateChunk = { data };
+    if (this.usage) chunk.usage = this.usage;
+    if (this.finishReason) chunk.finishReason = this.finishReason;
+    this.texts = [];
+    this.last = undefined;
+    this.usage = undefined;
+    this.finishReason = undefined;
+    this.send(chunk);
   }
 
   /** Drops what is gathered (the caller has gone). */
   discard(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.pending = undefined;
+    this.texts = [];
+    this.last = undefined;
   }
-}
-
-function merge(a: GenerateChunk, b: GenerateChunk): GenerateChunk {
-  const text = (a.data.text?.raw ?? '') + (b.data.text?.raw ?? '');
-  return {
-    data: { ...a.data, ...b.data, text: { ...a.data.text, ...b.data.text, raw: text } },
-    ...((b.usage ?? a.usage) ? { usage: b.usage ?? a.usage } : {}),
-    ...((b.finishReason ?? a.finishReason) ? { finishReason: b.finishReason ?? a.finishReason } : {}),
-  } as GenerateChunk;
 }
