@@ -19,7 +19,7 @@
 // takes under 30 ms (10% of it is under 3 ms), <= +3 ms instead. See bench/README.md.
 //
 // Exits 1 if a target fails, 2 if the benchmark could not run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -27,9 +27,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { bootstrapPat, startServe } from './serve-process.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'bin', 'clarifai.js');
 const PHOTOS = path.join(ROOT, 'test', 'fixtures', 'photos');
 const AUDIO = path.join(ROOT, 'test', 'fixtures', 'audio', 'austen-0880.wav');
 const TEXT = 'The quick brown fox jumps over the lazy dog near the bank of the river.';
@@ -109,59 +109,6 @@ function gist(data) {
 
 // ---------------------------------------------------------------------------------------------
 // Sibyl: `clarifai serve --workers 1` in its own process group.
-
-const running = new Set();
-process.on('exit', () => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-});
-
-function startServe(args, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', '--quiet', ...args], {
-    cwd: ROOT,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let out = '';
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    running.delete(child);
-  };
-  const listening = new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http\S+)/.exec(out);
-      if (m && out.includes('clarifai login --config')) resolve(m[1]);
-    });
-    child.stderr.on('data', (d) => (out += d));
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
-    setTimeout(() => reject(new Error(`serve did not listen within 60 s:\n${out}`)), 60_000).unref();
-  });
-  return { listening, stop, pid: child.pid };
-}
 
 /**
  * CPU time (user + system, ms) of a process and its waited-for children (pocketsphinx runs as
@@ -277,8 +224,7 @@ export async function benchBuiltins(ctx) {
     stack.push(server.stop);
     const ocrImage = models.some((m) => m.input === 'ocr') ? await textImage() : undefined;
     const base = await server.listening;
-    const pat = /pat: (\S+)/.exec(readFileSync(path.join(dataDir, 'bootstrap.yaml'), 'utf8'))?.[1];
-    if (!pat) throw new Error(`no pat in ${dataDir}/bootstrap.yaml`);
+    const pat = bootstrapPat(dataDir);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     stack.push(async () => agent.destroy());
     const auth = { authorization: `Key ${pat}` };

@@ -23,7 +23,7 @@
 // Targets: tokens/s >= 0.95x direct; TTFT <= direct + 5 ms. See bench/README.md.
 //
 // Exits 1 if a target fails, 2 if the benchmark could not run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -31,9 +31,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { bootstrapPat, startServe } from './serve-process.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'bin', 'clarifai.js');
 
 const CONTEXT = 2048;
 const TEMPERATURE = 0.8;
@@ -185,60 +185,6 @@ async function openDirect(file) {
 // ---------------------------------------------------------------------------------------------
 // Sibyl: `clarifai serve` in its own process group, and a streaming HTTP client.
 
-/** A `stop` for every server started, so an exit on any path kills the group. */
-const running = new Set();
-process.on('exit', () => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-});
-
-function startServe(args, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', '--quiet', ...args], {
-    cwd: ROOT,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let out = '';
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    running.delete(child);
-  };
-  const listening = new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http\S+)/.exec(out);
-      if (m && out.includes('clarifai login --config')) resolve(m[1]);
-    });
-    child.stderr.on('data', (d) => (out += d));
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
-    setTimeout(() => reject(new Error(`serve did not listen within 60 s:\n${out}`)), 60_000).unref();
-  });
-  return { listening, stop };
-}
-
 /**
  * One streamed request. `parse(chunk)` gets every NDJSON line or SSE data payload as an object and
  * returns the text it carries; `done` collects the usage. Times: request start to the first
@@ -353,8 +299,7 @@ export async function benchGenerate(ctx) {
     );
     stack.push(server.stop);
     const base = await server.listening;
-    const pat = /pat: (\S+)/.exec(readFileSync(path.join(dataDir, 'bootstrap.yaml'), 'utf8'))?.[1];
-    if (!pat) throw new Error(`no pat in ${dataDir}/bootstrap.yaml`);
+    const pat = bootstrapPat(dataDir);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     stack.push(async () => agent.destroy());
 
