@@ -315,53 +315,26 @@ describe('documented text-generation and speech commands through two servers', (
   });
 
   it('an unreachable engine and a refused key are named', async () => {
+    /** Registers a remote claude-* model on B and predicts with it from the CLI. */
+    const tryRemote = async (id: string, remote: { baseUrl: string; model: string; apiKeyEnv?: string }) => {
+      const folder = join(dir, 'b', id);
+      await openAiModelFolder(folder, { userId: 'anthropic', appId: 'completion', id, ...remote });
+      assert.equal((await runCli(['model', 'upload', folder], cli)).code, 0);
+      const url = `https://clarifai.com/anthropic/completion/models/${id}`;
+      return runCli(['model', 'predict', '--model_url', url, '--bytes', 'hi'], cli);
+    };
     // a port that was just free: nothing listens there now
     const gone = await listen(() => undefined);
     await gone.close();
-    const dead = join(dir, 'b', 'dead');
-    await openAiModelFolder(dead, {
-      userId: 'anthropic',
-      appId: 'completion',
-      id: 'claude-dead',
-      baseUrl: `${gone.url}/v1`,
-      model: 'x',
-    });
-    assert.equal((await runCli(['model', 'upload', dead], cli)).code, 0);
-    const down = await runCli(
-      [
-        'model',
-        'predict',
-        '--model_url',
-        'https://clarifai.com/anthropic/completion/models/claude-dead',
-        '--bytes',
-        'hi',
-      ],
-      cli,
-    );
+    const down = await tryRemote('claude-dead', { baseUrl: `${gone.url}/v1`, model: 'x' });
     assert.notEqual(down.code, 0);
     assert.ok(down.stderr.includes(`remote engine ${gone.url}/v1 (model "x") is unreachable`), down.stderr);
 
-    const wrongKey = join(dir, 'b', 'wrong-key');
-    await openAiModelFolder(wrongKey, {
-      userId: 'anthropic',
-      appId: 'completion',
-      id: 'claude-wrong-key',
+    const refused = await tryRemote('claude-wrong-key', {
       baseUrl: `${a.url}/v1`,
       model: 'meta/Llama-2/llama2-7b-chat',
       apiKeyEnv: 'HOME',
     });
-    assert.equal((await runCli(['model', 'upload', wrongKey], cli)).code, 0);
-    const refused = await runCli(
-      [
-        'model',
-        'predict',
-        '--model_url',
-        'https://clarifai.com/anthropic/completion/models/claude-wrong-key',
-        '--bytes',
-        'hi',
-      ],
-      cli,
-    );
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /refused the key in env var HOME \(401\)/);
     assert.ok(!refused.stderr.includes(process.env.HOME ?? '@@'), 'the key itself is not shown');
