@@ -82,6 +82,11 @@ export function buildProgram(env: Env, version: string): Command {
     .option('--memory-budget <MIB>', 'Keep loaded models within about this many MiB (default: half the RAM)')
     .option('--max-upload <MIB>', 'Largest model upload, all files together', '8192')
     .option(
+      '--rate-limit <N>',
+      'Requests a second each key may send, in bursts of up to 2N; past it 429 with Retry-After (0: no limit)',
+      '0',
+    )
+    .option(
       '--body-budget <MIB>',
       'Memory for all request bodies in flight together, at least 64; past it requests get 503 with Retry-After (default: 512)',
     )

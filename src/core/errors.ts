@@ -55,6 +55,17 @@ export class BusyError extends LimitError {
   }
 }
 
+/** A key sent more requests than its rate allows (HTTP 429 with Retry-After). */
+export class ThrottledError extends LimitError {
+  constructor(
+    details: string,
+    /** When the key has a request to spend again. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(StatusCode.CONN_THROTTLED, 'Too many requests', details);
+  }
+}
+
 /** The model ran and failed, or a runtime could not load (HTTP 500/503). */
 export class PredictionError extends SibylError {
   constructor(details: string, options?: { cause?: unknown }) {

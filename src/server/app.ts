@@ -17,6 +17,7 @@ import { registerRpcRoutes, unservedRpcFor } from './routes/v2/rpc-routes.js';
 import { registerSibylRoutes } from './routes/v2/sibyl.js';
 import { authenticate } from './services/auth.js';
 import type { ServiceContext, ServiceOptions } from './services/context.js';
+import { KeyThrottle } from './services/key-throttle.js';
 import { DEFAULT_SERVICE_OPTIONS } from './services/context.js';
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from './services/json-limits.js';
 
@@ -93,10 +94,13 @@ export function serviceContextOf(app: FastifyInstance): ServiceContext {
 
 /** Builds the v2 REST app (not listening). Routes are thin; the work is in services/. */
 export function buildApp(opts: AppOptions): FastifyInstance {
+  const options = { ...DEFAULT_SERVICE_OPTIONS, ...opts.service };
+  const rate = options.keyRequestsPerSecond;
   const ctx: ServiceContext = {
     store: opts.store,
     engine: opts.engine,
-    options: { ...DEFAULT_SERVICE_OPTIONS, ...opts.service },
+    options,
+    ...(rate > 0 ? { throttle: new KeyThrottle(rate, Math.max(1, 2 * rate)) } : {}),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
   };
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;

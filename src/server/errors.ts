@@ -6,6 +6,7 @@ import {
   NotFoundError,
   PredictionError,
   SibylError,
+  ThrottledError,
 } from '../core/errors.js';
 import { StatusCode } from '../core/status.js';
 import type { Status } from '../core/wire.js';
@@ -147,7 +148,8 @@ function retryAfter(err: SibylError): { retryAfterSeconds?: number } {
     StatusCode.MODEL_DEPLOYING,
     StatusCode.TRY_AGAIN,
   ];
-  if (err instanceof BusyError) return { retryAfterSeconds: err.retryAfterSeconds };
+  if (err instanceof BusyError || err instanceof ThrottledError)
+    return { retryAfterSeconds: err.retryAfterSeconds };
   return busy.includes(err.code) ? { retryAfterSeconds: 1 } : {};
 }
 

@@ -59,6 +59,8 @@ export interface ServeOptions {
   modelsDir?: string;
   /** Largest model upload in bytes. */
   maxUploadBytes?: number;
+  /** Requests a second each key may send (bursts of twice that); 0 or absent: no limit. */
+  keyRequestsPerSecond?: number;
   /**
    * Clarifai's V2 gRPC service on the same port as REST (told apart by the HTTP/2 preface, or by
    * ALPN under TLS). On by default; false serves REST only.
@@ -101,7 +103,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     onTiming: metrics.onTiming,
     ...(opts.engine ? { engine: opts.engine } : {}),
     ...(opts.modelsDir !== undefined ? { modelsDir: opts.modelsDir } : {}),
-    ...(opts.maxUploadBytes !== undefined ? { service: { maxUploadBytes: opts.maxUploadBytes } } : {}),
+    service: {
+      ...(opts.maxUploadBytes !== undefined ? { maxUploadBytes: opts.maxUploadBytes } : {}),
+      ...(opts.keyRequestsPerSecond !== undefined ? { keyRequestsPerSecond: opts.keyRequestsPerSecond } : {}),
+    },
     // gRPC-web goes with gRPC: `grpc: false` leaves the port to REST alone
     http: {
       grpcWeb: opts.grpc !== false,

@@ -24,6 +24,7 @@ export interface ServeCommandOptions {
   idleUnload?: string;
   memoryBudget?: string;
   maxUpload?: string;
+  rateLimit?: string;
   grpcPort?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -166,6 +167,7 @@ export async function run(
   const idleSeconds = intFlag('--idle-unload', opts.idleUnload, 0, 7 * 24 * 3600);
   const budgetMib = intFlag('--memory-budget', opts.memoryBudget, 16, 16 * 1024 * 1024);
   const uploadMib = intFlag('--max-upload', opts.maxUpload, 1, 1024 * 1024);
+  const rateLimit = intFlag('--rate-limit', opts.rateLimit, 0, 1_000_000);
   const grpcPort = intFlag('--grpc-port', opts.grpcPort, 0, 65535);
   if (grpcPort !== undefined && grpcPort !== 0 && grpcPort === port)
     throw new CliUsageError(
@@ -199,6 +201,7 @@ export async function run(
       engine,
       ...(opts.models !== undefined ? { modelsDir: opts.models } : {}),
       ...(uploadMib !== undefined ? { maxUploadBytes: uploadMib * 1024 * 1024 } : {}),
+      ...(rateLimit !== undefined ? { keyRequestsPerSecond: rateLimit } : {}),
       grpc: opts.grpc !== false,
       ...(grpcPort !== undefined ? { grpcPort } : {}),
       ...(tls ? { tls } : {}),

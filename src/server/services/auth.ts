@@ -18,6 +18,7 @@ export async function authenticate(ctx: ServiceContext, header: string | undefin
   const found = await ctx.store.pats.lookup(match[2]!);
   switch (found.status) {
     case 'ok':
+      ctx.throttle?.take(found.pat.patId);
       return { userId: found.pat.userId, keyId: found.pat.patId, scopes: found.pat.scopes };
     case 'revoked':
       throw new AuthError(`the personal access token was revoked at ${found.at}`);

@@ -1,5 +1,6 @@
 import type { Engine } from '../../engine/index.js';
 import type { Scope, Store } from '../../store/index.js';
+import type { KeyThrottle } from './key-throttle.js';
 
 export interface ServiceOptions {
   /** Let URL inputs reach loopback/private/link-local addresses (off for a listening server). */
@@ -14,6 +15,8 @@ export interface ServiceOptions {
   maxRequestUrlBytes: number;
   /** Bytes one model upload (all its files) may hold. */
   maxUploadBytes: number;
+  /** Requests a second each key may send (bursts of twice that); 0: no limit. */
+  keyRequestsPerSecond: number;
 }
 
 /** Everything the service functions need; the REST routes and (later) gRPC handlers share one. */
@@ -23,6 +26,8 @@ export interface ServiceContext {
   options: ServiceOptions;
   /** The data directory: uploaded model files live under it. Absent for an app without one (tests). */
   dataDir?: string;
+  /** Per-key rate limits, when `options.keyRequestsPerSecond` sets one. */
+  throttle?: KeyThrottle;
 }
 
 /** Who is calling, once authenticated. */
@@ -41,4 +46,5 @@ export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
   urlRequestTimeoutMs: 60_000,
   maxRequestUrlBytes: 64 * 1024 * 1024,
   maxUploadBytes: 8 * 1024 ** 3,
+  keyRequestsPerSecond: 0,
 };
