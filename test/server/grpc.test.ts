@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +149,28 @@ describe('gRPC on the REST port (plaintext)', () => {
     assert.equal(none.status.code, StatusCode.CONN_KEY_NOT_FOUND);
     assert.ok(Date.now() - started < 2000, 'answered without retries');
   });
+
+  it('params nested deeper than a REST body may be are refused with a v2 status, as over REST', async () => {
+    for (const depth of [70, 300]) await refusesNested(depth);
+    // and the server answers normally afterwards
+    const ok = await call<OutputsObject>(client, 'postModelOutputs', textRequest(ENGLISH), sibyl.pat);
+    assert.equal(ok.outputsList[0]!.data.conceptsList[0]!.name, 'en');
+  });
+
+  async function refusesNested(depth: number) {
+    let nested: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < depth; i++) nested = { a: nested };
+    const { Struct } = createRequire(import.meta.url)('google-protobuf/google/protobuf/struct_pb.js') as {
+      Struct: { fromJavaScript(value: Record<string, unknown>): unknown };
+    };
+    const info = new resources.OutputInfo().setParams(Struct.fromJavaScript({ deep: nested }) as never);
+    const req = textRequest(ENGLISH).setModel(
+      new resources.Model().setModelVersion(new resources.ModelVersion().setOutputInfo(info)),
+    );
+    const res = await call(client, 'postModelOutputs', req, sibyl.pat);
+    assert.equal(res.status.code, StatusCode.CONN_BAD_REQUEST_FORMAT);
+    assert.match(res.status.details, /nest(ed)? (more than|at most) 64 levels/, `depth ${depth}`);
+  }
 
   it('an RPC Sibyl does not implement answers NOT_IMPLEMENTED at once', async () => {
     const res = await call(client, 'listWorkflows', new service.ListWorkflowsRequest(), sibyl.pat);

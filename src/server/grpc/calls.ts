@@ -5,6 +5,7 @@ import type { RequestRecord } from '../metrics.js';
 import type { Canonical } from '../proto/json.js';
 import { V2_SERVICE } from '../proto/schema.js';
 import { authenticate } from '../services/auth.js';
+import { checkJsonLimits } from '../services/json-limits.js';
 import type { Caller, ServiceContext } from '../services/context.js';
 import { isMessageStream, rpcHandler } from '../services/v2-rpcs.js';
 
@@ -87,7 +88,11 @@ export async function* runRpcStream(
           `this Sibyl server does not implement ${V2_SERVICE}/${call.method}`,
         );
       }
-      result = await handler(ctx, caller, decode(), call.reqId, call.signal);
+      const message = decode();
+      // the same depth and size limits as a REST body: a protobuf Struct (params, metadata) can
+      // nest as deep as JSON, and the services walk it
+      checkJsonLimits(message);
+      result = await handler(ctx, caller, message, call.reqId, call.signal);
     } catch (err) {
       result = failed(err);
     }

@@ -1,7 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import type { Duplex } from 'node:stream';
+import { InvalidArgumentError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { StatusCode } from '../../core/status.js';
 import type { Canonical } from '../proto/json.js';
 import { fromMessage, toMessage } from '../proto/json.js';
 import { loadFullSchema, V2_SERVICE, v2Service } from '../proto/schema.js';
@@ -68,7 +70,10 @@ export function createV2Grpc(ctx: ServiceContext, opts: V2GrpcOptions = {}): V2G
         signal,
         transport: 'GRPC',
       },
-      () => fromMessage(reqType, msg as protobuf.Message),
+      () => {
+        if (msg instanceof UndecodableRequest) throw msg.error(method.name);
+        return fromMessage(reqType, msg as protobuf.Message);
+      },
       callOpts,
     );
 
@@ -83,7 +88,15 @@ export function createV2Grpc(ctx: ServiceContext, opts: V2GrpcOptions = {}): V2G
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: (m: protobuf.Message) => Buffer.from(reqType.encode(m).finish()),
-      requestDeserialize: (b: Buffer) => reqType.decode(b),
+      // a message protobufjs cannot decode (nested past its depth limit, truncated) is answered with
+      // a v2 status like a bad REST body, not grpc-js's bare INTERNAL
+      requestDeserialize: (b: Buffer) => {
+        try {
+          return reqType.decode(b);
+        } catch (error) {
+          return new UndecodableRequest(error);
+        }
+      },
       responseSerialize: (c: Canonical) => Buffer.from(resType.encode(toMessage(resType, c)).finish()),
       responseDeserialize: (b: Buffer) => resType.decode(b),
       originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
@@ -107,6 +120,19 @@ export function createV2Grpc(ctx: ServiceContext, opts: V2GrpcOptions = {}): V2G
         }, 2000).unref();
       }),
   };
+}
+
+/** A request message that could not be decoded, carried to the call so it can answer in v2 terms. */
+class UndecodableRequest {
+  constructor(private readonly cause: unknown) {}
+
+  error(method: string): InvalidArgumentError {
+    const why = this.cause instanceof Error ? this.cause.message : String(this.cause);
+    return new InvalidArgumentError(
+      `the ${method} request message could not be decoded (${why.slice(0, 200)}); messages may nest at most 64 levels`,
+      StatusCode.CONN_BAD_REQUEST_FORMAT,
+    );
+  }
 }
 
 function metadataText(metadata: grpc.Metadata, key: string): string | undefined {
