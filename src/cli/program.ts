@@ -59,6 +59,10 @@ export function buildProgram(env: Env, version: string): Command {
       'clarifai serve --cors-origin https://app.example.com',
     ],
   )
+    .option(
+      '--config <FILE>',
+      'YAML file of these options, keys as the flags without -- (port: 8080, rate-limit: 10). Each option comes from its flag, else its variable SIBYL_<NAME> (SIBYL_RATE_LIMIT=10), else this file, else its default',
+    )
     .option('--host <HOST>', 'Address to listen on', '127.0.0.1')
     .option('--port <PORT>', 'Port to listen on (0 picks a free one)', '8080')
     .option('--data-dir <PATH>', 'Data directory (default: $SIBYL_HOME, else $XDG_DATA_HOME/sibyl)')
@@ -110,7 +114,11 @@ export function buildProgram(env: Env, version: string): Command {
       'Let browser pages from ORIGIN (scheme://host[:port], or *) call the API; repeatable (default: none)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .action(async (opts) => (await import('./commands/serve.js')).run(opts, env));
+    .action(async (_opts, cmd: Command) => {
+      const { layeredServeOptions, withSource } = await import('./commands/serve-config.js');
+      const { opts, sources } = await layeredServeOptions(cmd, env);
+      return withSource((await import('./commands/serve.js')).run(opts, env), sources);
+    });
 
   return program;
 }
