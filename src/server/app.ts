@@ -9,6 +9,7 @@ import { registerCors } from './cors.js';
 import { registerBodyBudget } from './body-budget.js';
 import { clientErrorResponse, MAX_PATH_SEGMENT, MAX_URL_LENGTH, toErrorReply } from './errors.js';
 import { isPlaygroundPath, registerPlaygroundRoutes } from './playground/routes.js';
+import { DOCS_PUBLIC_PATHS, registerDocsRoutes } from './routes/docs.js';
 import { isGrpcWebPath, registerGrpcWebRoutes } from './routes/grpc-web.js';
 import { requestObserver, type Metrics, type RequestRecord } from './metrics.js';
 import { registerOpenAiRoutes } from './routes/openai/index.js';
@@ -75,7 +76,7 @@ const NO_SCHEMA_COMPILERS = {
   },
 };
 
-const PUBLIC_PATHS = new Set(['/health', '/v2/healthz', '/ready']);
+const PUBLIC_PATHS = new Set(['/health', '/v2/healthz', '/ready', ...DOCS_PUBLIC_PATHS]);
 
 const contexts = new WeakMap<FastifyInstance, ServiceContext>();
 const draining = new WeakSet<FastifyInstance>();
@@ -216,5 +217,6 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   registerSibylRoutes(app, ctx);
   registerOpenAiRoutes(app, ctx, { bodyLimit, logError });
   registerPlaygroundRoutes(app);
+  registerDocsRoutes(app);
   return app;
 }
