@@ -28,6 +28,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { bootstrapPat, startServe } from './serve-process.mjs';
+import { verdictTable } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PHOTOS = path.join(ROOT, 'test', 'fixtures', 'photos');
@@ -489,24 +490,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
       only,
       profile: argv.includes('--profile'),
     });
-    const table = [
-      ['benchmark', 'Sibyl', 'baseline', 'result', 'target', 'verdict'],
-      ...rows.map((r) => [
-        r.title,
-        r.measured.text,
-        r.baseline.text,
-        r.result,
-        r.target,
-        r.pass ? 'PASS' : 'FAIL',
-      ]),
-    ];
-    const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-    const line = (row) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
     const failed = rows.filter((r) => !r.pass);
     process.stdout.write(
       `Sibyl built-in models benchmark: ${new Date().toISOString()}, ${os.availableParallelism()} CPUs, ` +
         `Node ${process.version}, ${((performance.now() - started) / 1000).toFixed(0)} s\n\n` +
-        [line(table[0]), line(widths.map((w) => '-'.repeat(w))), ...table.slice(1).map(line)].join('\n') +
+        verdictTable(rows) +
         `\n\n${(rows[0]?.lines ?? []).join('\n')}\n` +
         (failed.length ? `\nFAIL: ${failed.map((r) => r.id).join(', ')}\n` : '\nall targets PASS\n'),
     );

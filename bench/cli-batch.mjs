@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { markdownTable } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'clarifai.js');
@@ -191,11 +192,9 @@ async function main() {
         pass ? 'PASS' : 'FAIL',
       ],
     ];
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-    const line = (row) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
     process.stdout.write(
       `Sibyl CLI batch benchmark: ${new Date().toISOString().slice(0, 10)}, ${os.availableParallelism()} CPUs, Node ${process.versions.node}\n\n` +
-        [line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n') +
+        markdownTable(rows) +
         `\n\nCLI runs: ${cli.map(fmt).join(', ')}; script runs: ${base.map(fmt).join(', ')}\n` +
         (pass ? '\nall targets PASS\n' : '\nFAIL: cli-batch\n'),
     );

@@ -26,6 +26,7 @@ import resources from 'clarifai-nodejs-grpc/proto/clarifai/api/resources_pb';
 import service from 'clarifai-nodejs-grpc/proto/clarifai/api/service_pb';
 import serviceGrpc from 'clarifai-nodejs-grpc/proto/clarifai/api/service_grpc_pb';
 import { parse } from 'yaml';
+import { markdownTable } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = path.join(ROOT, 'dist', 'server', 'main.js');
@@ -59,12 +60,6 @@ function summary(samples) {
   return { n: s.length, min: s[0], p50: percentile(s, 0.5), p95: percentile(s, 0.95), max: s.at(-1) };
 }
 const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
-function table(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
-  // the same layout as run.mjs (prettier's markdown table), so it pastes into RESULTS.md
-  return [line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
-}
 
 async function main() {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
@@ -222,7 +217,7 @@ async function main() {
         `Sibyl gRPC benchmark: ${date}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.versions.node}`,
         `model ${USER}/${APP}/${MODEL} on ${path.relative(ROOT, PHOTO)} (${bytes.length} bytes), one port: ${server.url}`,
         '',
-        table(rows),
+        markdownTable(rows),
         '',
         `${range('gRPC', g)}; ${range('REST', r)}; ${range('gRPC-web', w)}`,
         `median of paired gRPC/REST ratios ${percentile(pairedRatios, 0.5).toFixed(3)}x; p95 ratio ${(g.p95 / r.p95).toFixed(3)}x`,

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { markdownTable } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'clarifai.js');
@@ -430,13 +431,6 @@ async function benchServer() {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-function table(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
-  // The same layout prettier gives a markdown table, so the output pastes into RESULTS.md as is.
-  return [line(rows[0]), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
-}
-
 function describe(side, id) {
   if (side.text !== undefined) return side.text; // rows that describe themselves (engine.mjs)
   const spread =
@@ -459,7 +453,7 @@ function report(results, machine) {
   const lines = [
     `Sibyl benchmarks: ${machine.date}, ${machine.nproc} CPUs (${machine.cpu}), Node ${machine.node}`,
     '',
-    table(rows),
+    markdownTable(rows),
     '',
   ];
   for (const r of results) {
