@@ -8,6 +8,7 @@ import type { FromWorker, Outcome, RunTimings, WorkerSettings } from './worker/p
 
 export type { LoadedModelStatus } from './pool.js';
 import { WorkerPool, type LoadedModelStatus, type Slot } from './pool.js';
+import { ewma, missing, ModelQueue, type Item, type Job } from './scheduler-queue.js';
 
 export interface SchedulerOptions extends WorkerSettings {
   /** Worker threads at most; they start on demand. */
@@ -27,37 +28,6 @@ export interface SchedulerOptions extends WorkerSettings {
   expressLane: boolean;
   onRun?: (spec: ModelSpec, inputs: number, timings: RunTimings) => void;
   onLoad?: (spec: ModelSpec, ms: number) => void;
-}
-
-/** One input waiting for, or running on, a worker. */
-interface Item {
-  input: EngineInput;
-  params: InferenceParams;
-  paramsKey: string;
-  enqueued: number;
-  signal: AbortSignal | undefined;
-  settle: (outcome: Outcome | SibylError) => void;
-  settled: boolean;
-  /** A generation: it runs alone, and its pieces go here as they come. */
-  stream?: (chunk: GenerateChunk) => void;
-  job?: Job;
-}
-
-interface Job {
-  key: string;
-  items: Item[];
-  number?: number;
-}
-
-/** A model version's queue and what is known of its cost. */
-class ModelQueue {
-  readonly items: Item[] = [];
-  running = 0;
-  /** When this model was last given a worker (a counter, not a clock): the fairness order. */
-  lastServed = 0;
-  /** Recent service time per input in ms (moving average), for Retry-After. */
-  msPerInput: number | undefined;
-  constructor(public spec: ModelSpec) {}
 }
 
 interface ControlJob {
@@ -406,15 +376,3 @@ export class Scheduler {
 
 /** A model whose inputs recently took at most this long each may use the express lane. */
 export const EXPRESS_MAX_MS = 10;
-
-function ewma(previous: number | undefined, sample: number): number {
-  return previous === undefined ? sample : previous * 0.8 + sample * 0.2;
-}
-
-function missing(): SibylError {
-  return new SibylError(
-    StatusCode.MODEL_PREDICTION_FAILED,
-    'Model prediction failed',
-    'the worker returned no output for this input',
-  );
-}
