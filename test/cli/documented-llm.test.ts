@@ -231,38 +231,20 @@ describe('documented text-generation and speech commands through two servers', (
   });
 
   it('the whisper command: the WAV reaches the transcription route, its text comes back', async () => {
-    const res = await runCli(
-      [
-        'model',
-        'predict',
-        '--model_url',
-        WHISPER_URL,
-        '--url',
-        `${samples.url}/record_out.wav`,
-        '--input_type',
-        'audio',
-        '--inference_params',
-        '{"task":"transcribe"}',
-      ],
-      cli,
-    );
+    const whisper = (task: string) =>
+      runCli(
+        ['model', 'predict', '--model_url', WHISPER_URL, '--url', `${samples.url}/record_out.wav`].concat([
+          '--input_type',
+          'audio',
+          '--inference_params',
+          `{"task":"${task}"}`,
+        ]),
+        cli,
+      );
+    const res = await whisper('transcribe');
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.stdout.trim(), 'transcriptions of a wav file');
-    const translate = await runCli(
-      [
-        'model',
-        'predict',
-        '--model_url',
-        WHISPER_URL,
-        '--url',
-        `${samples.url}/record_out.wav`,
-        '--input_type',
-        'audio',
-        '--inference_params',
-        '{"task":"translate"}',
-      ],
-      cli,
-    );
+    const translate = await whisper('translate');
     assert.equal(translate.stdout.trim(), 'translations of a wav file', translate.stderr);
   });
 

@@ -21,11 +21,11 @@ import { StatusCode } from '../../src/core/status.js';
 import type { Sibyl } from './server.js';
 import { startSibyl } from './server.js';
 import { makeXhr } from './xhr.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/browser.js';
 
 const require = createRequire(import.meta.url);
 const DOGS_PATH = fileURLToPath(new URL('../fixtures/photos/dogs.jpg', import.meta.url));
 const DOGS = readFileSync(DOGS_PATH);
-const CHROMIUM = '/usr/bin/chromium';
 const WEB_GRPC_DIR = 'clarifai-web-grpc/dist/cjs/proto/clarifai/api';
 
 /* The package is generated JavaScript (google-protobuf classes); only what the tests touch is typed. */
@@ -225,13 +225,7 @@ describe(
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-        ],
+        args: CHROMIUM_ARGS,
       });
     });
     after(async () => {

@@ -15,15 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import type { MultiOutputResponse } from '../../src/core/wire.js';
 import { isolatedEnv, ROOT } from '../helpers/cli.js';
 import { ggufModelFolder, openAiModelFolder } from '../helpers/llm-folders.js';
 import { RGB, solidPng } from '../helpers/model-folders.js';
 import { startServe, type Served } from '../helpers/serve.js';
+import { CHROMIUM, launchChromium } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-output/playground');
 const MODEL = 'meta/Llama-2/tiny-llama';
 const PROMPT = 'Human: Write a tweet on future of AI\nAssistant:';
@@ -111,21 +111,7 @@ describe(
       const env = isolatedEnv();
       served = await startServe(['--host', '127.0.0.1', '--workers', '1', '--models', models], env);
       pat = (parse(readFileSync(join(env.SIBYL_HOME!, 'bootstrap.yaml'), 'utf8')) as { pat: string }).pat;
-      browser = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        viewport: { width: 1360, height: 900 },
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium(join(work, 'chromium-profile'));
     });
 
     after(async () => {

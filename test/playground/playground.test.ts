@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { isolatedEnv, PHOTOS, ROOT } from '../helpers/cli.js';
 import { serveDir, type TestServer } from '../helpers/http.js';
@@ -23,8 +23,8 @@ import {
   solidPng,
 } from '../helpers/model-folders.js';
 import { startServe, type Served } from '../helpers/serve.js';
+import { CHROMIUM, launchChromium } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-output/playground');
 const run = promisify(execFile);
 
@@ -74,21 +74,7 @@ describe(
       };
       pat = bootstrap.pat;
       samples = await serveDir(PHOTOS);
-      browser = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        viewport: { width: 1360, height: 900 },
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium(join(work, 'chromium-profile'));
     });
 
     after(async () => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 
 import { createEngine, type Engine } from '../../src/engine/index.js';
 import { buildApp } from '../../src/server/app.js';
@@ -21,8 +21,7 @@ import { pathShape } from '../../src/server/openapi/document.js';
 import { loadRestSchema } from '../../src/server/proto/schema.js';
 import { SERVED_RPCS } from '../../src/server/services/v2-rpcs.js';
 import { openStore, type Store } from '../../src/store/index.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, launchChromium } from '../helpers/browser.js';
 
 interface Doc {
   openapi: string;
@@ -143,17 +142,7 @@ describe('/docs in a browser', { skip: existsSync(CHROMIUM) ? false : `no ${CHRO
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     work = mkdtempSync(join(tmpdir(), 'sibyl-docs-'));
-    browser = await chromium.launchPersistentContext(join(work, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium(join(work, 'profile'));
   });
 
   after(async () => {
