@@ -102,6 +102,14 @@ export function buildProgram(env: Env, version: string): Command {
       '--max-connections <N>',
       'Open connections per port; past it new ones are closed at once (default: 768)',
     )
+    .option(
+      '--url-downloads <N>',
+      'URL inputs downloaded at once, server-wide; up to 64N more wait, past that requests get 429 with Retry-After (default: 16)',
+    )
+    .option(
+      '--url-deadline <SECONDS>',
+      'All URL inputs of one request must download within this (default: 60)',
+    )
     .option('--grpc-port <PORT>', 'Also serve gRPC alone on this port (gRPC is on --port already)')
     .option(
       '--tls-cert <FILE>',

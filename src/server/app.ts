@@ -19,6 +19,7 @@ import { registerSibylRoutes } from './routes/v2/sibyl.js';
 import { authenticate } from './services/auth.js';
 import type { ServiceContext, ServiceOptions } from './services/context.js';
 import { KeyThrottle } from './services/key-throttle.js';
+import { DOWNLOADS_WAITING_PER_SLOT, DownloadQueue } from './url-fetch/download-queue.js';
 import { DEFAULT_SERVICE_OPTIONS } from './services/context.js';
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from './services/json-limits.js';
 
@@ -102,6 +103,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     engine: opts.engine,
     options,
     ...(rate > 0 ? { throttle: new KeyThrottle(rate, Math.max(1, 2 * rate)) } : {}),
+    downloads: new DownloadQueue({
+      concurrency: options.urlDownloads,
+      maxWaiting: DOWNLOADS_WAITING_PER_SLOT * options.urlDownloads,
+    }),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
   };
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;

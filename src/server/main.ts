@@ -61,6 +61,10 @@ export interface ServeOptions {
   maxUploadBytes?: number;
   /** Requests a second each key may send (bursts of twice that); 0 or absent: no limit. */
   keyRequestsPerSecond?: number;
+  /** URL inputs downloaded at once, server-wide (see ServiceOptions.urlDownloads). */
+  urlDownloads?: number;
+  /** All URL inputs of one request must download within this (ms). */
+  urlRequestTimeoutMs?: number;
   /**
    * Clarifai's V2 gRPC service on the same port as REST (told apart by the HTTP/2 preface, or by
    * ALPN under TLS). On by default; false serves REST only.
@@ -106,6 +110,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     service: {
       ...(opts.maxUploadBytes !== undefined ? { maxUploadBytes: opts.maxUploadBytes } : {}),
       ...(opts.keyRequestsPerSecond !== undefined ? { keyRequestsPerSecond: opts.keyRequestsPerSecond } : {}),
+      ...(opts.urlDownloads !== undefined ? { urlDownloads: opts.urlDownloads } : {}),
+      ...(opts.urlRequestTimeoutMs !== undefined ? { urlRequestTimeoutMs: opts.urlRequestTimeoutMs } : {}),
     },
     // gRPC-web goes with gRPC: `grpc: false` leaves the port to REST alone
     http: {

@@ -1,6 +1,7 @@
 import { StatusCode } from '../core/status.js';
 import type { Engine, StageTiming } from '../engine/index.js';
 import { modelName } from '../engine/spec.js';
+import type { DownloadQueue } from './url-fetch/download-queue.js';
 
 /**
  * The server's Prometheus metrics, in the text exposition format (version 0.0.4), written here
@@ -163,8 +164,8 @@ export class Metrics {
     return m;
   }
 
-  /** The exposition text, with the engine's gauges read now. */
-  render(engine?: Pick<Engine, 'status'>): string {
+  /** The exposition text, with the engine's and the download queue's gauges read now. */
+  render(engine?: Pick<Engine, 'status'>, downloads?: Pick<DownloadQueue, 'status'>): string {
     const out: string[] = [];
     const head = (name: string, type: string, help: string) =>
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -237,6 +238,13 @@ export class Metrics {
     }
 
     if (engine) renderEngine(engine, out, head);
+    if (downloads) {
+      const d = downloads.status();
+      head('sibyl_url_downloads_active', 'gauge', 'URL inputs downloading now, server-wide.');
+      out.push(`sibyl_url_downloads_active ${d.active}`);
+      head('sibyl_url_downloads_waiting', 'gauge', 'URL inputs waiting for a download slot.');
+      out.push(`sibyl_url_downloads_waiting ${d.waiting}`);
+    }
 
     head(
       'process_resident_memory_bytes',

@@ -35,7 +35,10 @@ describe('clarifai serve --config, SIBYL_* variables and flags', () => {
     const fromEnv = await runCli(['serve', '--port', '0'], { ...env, SIBYL_RATE_LIMIT: 'lots' });
     assert.equal(fromEnv.code, 2);
     assert.match(fromEnv.stderr, /--rate-limit must be .*got "lots" \(set by SIBYL_RATE_LIMIT\)/);
-    for (const res of [typo, bad, fromEnv]) assert.equal(res.stderr.trim().split('\n').length, 1);
+    const downloads = await runCli(['serve', '--port', '0', '--url-downloads', '0'], env);
+    assert.equal(downloads.code, 2);
+    assert.match(downloads.stderr, /--url-downloads must be a whole number from 1 to 4096; got "0"/);
+    for (const res of [typo, bad, fromEnv, downloads]) assert.equal(res.stderr.trim().split('\n').length, 1);
   });
 
   it('takes values from the file, a variable over the file, and a flag over both', async () => {

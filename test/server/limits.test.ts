@@ -263,6 +263,7 @@ describe('URL inputs: one deadline per request', () => {
     const { createServer } = await import('node:http');
     const { toEngineInputs } = await import('../../src/server/services/media.js');
     const { DEFAULT_SERVICE_OPTIONS } = await import('../../src/server/services/context.js');
+    const { DownloadQueue } = await import('../../src/server/url-fetch/download-queue.js');
     // answers headers at once, then drips its body: each URL stays under its own 10 s timeout
     const slow = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -278,6 +279,7 @@ describe('URL inputs: one deadline per request', () => {
         urlTimeoutMs: 10_000,
         urlRequestTimeoutMs: 700,
       },
+      downloads: new DownloadQueue({ concurrency: 16, maxWaiting: 1024 }),
     } as Parameters<typeof toEngineInputs>[0];
     const started = Date.now();
     try {

@@ -272,6 +272,8 @@ describe('an app with metrics, readiness and the JSON request log', () => {
     assert.ok(total(s, 'sibyl_model_loaded_bytes', { model: RECOGNITION }) > 0);
     assert.equal(total(s, 'sibyl_engine_max_workers', {}), 1);
     assert.ok(s.some((x) => x.name === 'sibyl_engine_workers'));
+    assert.equal(total(s, 'sibyl_url_downloads_active', {}), 0);
+    assert.equal(total(s, 'sibyl_url_downloads_waiting', {}), 0);
     const line = logOf(res.body.status?.req_id);
     assert.equal(line.user_id, 'eve');
     assert.equal(line.code, StatusCode.SUCCESS);

@@ -34,6 +34,8 @@ export interface ServeCommandOptions {
   bodyBudget?: string;
   requestTimeout?: string;
   maxConnections?: string;
+  urlDownloads?: string;
+  urlDeadline?: string;
 }
 
 /** A whole-number flag, refused with its allowed range when it is anything else. */
@@ -168,6 +170,8 @@ export async function run(
   const budgetMib = intFlag('--memory-budget', opts.memoryBudget, 16, 16 * 1024 * 1024);
   const uploadMib = intFlag('--max-upload', opts.maxUpload, 1, 1024 * 1024);
   const rateLimit = intFlag('--rate-limit', opts.rateLimit, 0, 1_000_000);
+  const urlDownloads = intFlag('--url-downloads', opts.urlDownloads, 1, 4096);
+  const urlDeadline = intFlag('--url-deadline', opts.urlDeadline, 1, 3600);
   const grpcPort = intFlag('--grpc-port', opts.grpcPort, 0, 65535);
   if (grpcPort !== undefined && grpcPort !== 0 && grpcPort === port)
     throw new CliUsageError(
@@ -202,6 +206,8 @@ export async function run(
       ...(opts.models !== undefined ? { modelsDir: opts.models } : {}),
       ...(uploadMib !== undefined ? { maxUploadBytes: uploadMib * 1024 * 1024 } : {}),
       ...(rateLimit !== undefined ? { keyRequestsPerSecond: rateLimit } : {}),
+      ...(urlDownloads !== undefined ? { urlDownloads } : {}),
+      ...(urlDeadline !== undefined ? { urlRequestTimeoutMs: urlDeadline * 1000 } : {}),
       grpc: opts.grpc !== false,
       ...(grpcPort !== undefined ? { grpcPort } : {}),
       ...(tls ? { tls } : {}),

@@ -88,7 +88,7 @@ export function registerObservability(
         );
       }
       void reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
-      return metrics.render(ctx.engine);
+      return metrics.render(ctx.engine, ctx.downloads);
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Engine } from '../../engine/index.js';
 import type { Scope, Store } from '../../store/index.js';
+import type { DownloadQueue } from '../url-fetch/download-queue.js';
 import type { KeyThrottle } from './key-throttle.js';
 
 export interface ServiceOptions {
@@ -13,6 +14,8 @@ export interface ServiceOptions {
   urlRequestTimeoutMs: number;
   /** Bytes all URL inputs of one request may download together. */
   maxRequestUrlBytes: number;
+  /** URL downloads running at once, server-wide; 64 times as many may wait, then 429. */
+  urlDownloads: number;
   /** Bytes one model upload (all its files) may hold. */
   maxUploadBytes: number;
   /** Requests a second each key may send (bursts of twice that); 0: no limit. */
@@ -28,6 +31,8 @@ export interface ServiceContext {
   dataDir?: string;
   /** Per-key rate limits, when `options.keyRequestsPerSecond` sets one. */
   throttle?: KeyThrottle;
+  /** The server-wide queue every URL input downloads through. */
+  downloads: DownloadQueue;
 }
 
 /** Who is calling, once authenticated. */
@@ -45,6 +50,7 @@ export const DEFAULT_SERVICE_OPTIONS: ServiceOptions = {
   urlTimeoutMs: 15_000,
   urlRequestTimeoutMs: 60_000,
   maxRequestUrlBytes: 64 * 1024 * 1024,
+  urlDownloads: 16,
   maxUploadBytes: 8 * 1024 ** 3,
   keyRequestsPerSecond: 0,
 };

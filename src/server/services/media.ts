@@ -17,6 +17,7 @@ export async function toEngineInput(
   src: InputSource,
   where: string,
   signal?: AbortSignal,
+  download: (fetch: () => Promise<Uint8Array>) => Promise<Uint8Array> = (fetch) => fetch(),
 ): Promise<EngineInput> {
   let bytes: Uint8Array;
   if (src.raw !== undefined) {
@@ -32,13 +33,15 @@ export async function toEngineInput(
     }
     bytes = Buffer.from(src.base64, 'base64');
   } else {
-    const fetched = await fetchUrl(src.url!, {
-      allowPrivate: ctx.options.allowPrivateUrls,
-      maxBytes: ctx.options.maxUrlBytes,
-      timeoutMs: ctx.options.urlTimeoutMs,
-      ...(signal ? { signal } : {}),
+    bytes = await download(async () => {
+      const fetched = await fetchUrl(src.url!, {
+        allowPrivate: ctx.options.allowPrivateUrls,
+        maxBytes: ctx.options.maxUrlBytes,
+        timeoutMs: ctx.options.urlTimeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+      return fetched.bytes;
     });
-    bytes = fetched.bytes;
   }
   if (bytes.byteLength === 0) {
     throw new InvalidArgumentError(`${where}.data.${src.type} is empty`, StatusCode.INPUT_INVALID_ARGUMENT);
@@ -56,9 +59,10 @@ export async function toEngineInput(
 const FETCH_CONCURRENCY = 4;
 
 /**
- * All inputs of a request as engine input, in order. URLs are fetched a few at a time, with the
- * request's downloads capped in total (so 128 URLs cannot pull 128 x 20 MiB into memory), and the
- * rest are cancelled as soon as one fails.
+ * All inputs of a request as engine input, in order. URLs are fetched a few at a time, through the
+ * server-wide download queue (a request that would overfill its waiting line is refused busy before
+ * anything downloads), with the request's downloads capped in total (so 128 URLs cannot pull
+ * 128 x 20 MiB into memory), and the rest are cancelled as soon as one fails.
  */
 export async function toEngineInputs(
   ctx: ServiceContext,
@@ -72,25 +76,28 @@ export async function toEngineInputs(
   signal?.addEventListener('abort', () => abort.abort(), { once: true });
   // one deadline for all of the request's downloads, so 128 slow URLs cannot hold it for minutes
   const deadlineMs = ctx.options.urlRequestTimeoutMs;
-  const hasUrl = sources.some((s) => s.url !== undefined);
-  const deadline = hasUrl
-    ? setTimeout(() => {
-        if (abort.signal.aborted) return;
-        firstError = new SibylError(
-          StatusCode.INPUT_CONNECTION_FAILED,
-          'Could not fetch URL',
-          `the URL inputs of one request must download within ${deadlineMs / 1000} s in total`,
-        );
-        abort.abort();
-      }, deadlineMs)
-    : undefined;
+  const urls = sources.filter((s) => s.url !== undefined).length;
+  const ticket = ctx.downloads.admit(urls);
+  const download = (fetch: () => Promise<Uint8Array>) => ticket.run(fetch, abort.signal);
+  const deadline =
+    urls > 0
+      ? setTimeout(() => {
+          if (abort.signal.aborted) return;
+          firstError = new SibylError(
+            StatusCode.INPUT_CONNECTION_FAILED,
+            'Could not fetch URL',
+            `the URL inputs of one request must download within ${deadlineMs / 1000} s in total`,
+          );
+          abort.abort();
+        }, deadlineMs)
+      : undefined;
   const budget = ctx.options.maxRequestUrlBytes;
   let downloaded = 0;
   let next = 0;
   const worker = async () => {
     while (next < sources.length && !abort.signal.aborted) {
       const i = next++;
-      const input = await toEngineInput(ctx, sources[i]!, `inputs[${i}]`, abort.signal);
+      const input = await toEngineInput(ctx, sources[i]!, `inputs[${i}]`, abort.signal, download);
       if (sources[i]!.url !== undefined) {
         downloaded += input.type === 'text' ? Buffer.byteLength(input.text) : input.bytes.byteLength;
         if (downloaded > budget) {
@@ -113,6 +120,7 @@ export async function toEngineInputs(
   );
   await Promise.all(workers);
   clearTimeout(deadline);
+  ticket.release();
   if (abort.signal.aborted) throw firstError;
   return out;
 }
