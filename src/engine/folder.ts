@@ -7,7 +7,14 @@ import { folderParams } from './folder-params.js';
 import { modelTypeParams } from './generation-params.js';
 import { existingFile } from './folder-paths.js';
 import { runtimeKinds, findRuntime } from './runtimes/index.js';
-import { checkSpec, NO_BATCHING, MAX_BATCH_SIZE, MAX_BATCH_WAIT_MS, type ModelSpec } from './spec.js';
+import {
+  checkSpec,
+  NO_BATCHING,
+  MAX_BATCH_SIZE,
+  MAX_BATCH_WAIT_MS,
+  type InputLimits,
+  type ModelSpec,
+} from './spec.js';
 import { findTask } from './tasks/index.js';
 import { readLabelsFile } from './tasks/labels.js';
 import { imageSizeOf, readPreprocess } from './tasks/preprocess.js';
@@ -19,7 +26,7 @@ export const CONFIG_FILE = 'config.yaml';
 
 export type FolderVisibility = 'private' | 'public';
 
-const TOP_KEYS = ['model', 'runtime', 'batching', 'params'];
+const TOP_KEYS = ['model', 'runtime', 'batching', 'params', 'limits'];
 /** Keys of Clarifai's own upload configs that mean nothing here; accepted so those folders load. */
 const CLARIFAI_KEYS = ['build_info', 'inference_compute_info', 'checkpoints'];
 const MODEL_KEYS = [
@@ -70,6 +77,8 @@ export async function readModelFolder(dir: string, versionId: string): Promise<M
     batching: readBatching(top.child('batching')),
     folder,
   };
+  const limits = readLimits(top.child('limits'));
+  if (limits) spec.limits = limits;
   const file = runtime.string('file');
   if (file !== undefined) await existingFile({ folder }, file, 'runtime.file');
   const labels = runtime.string('labels');
@@ -154,6 +163,26 @@ function inputTypeOf(model: ConfigReader, modelTypeId: string, taskInput: InputT
     `${CONFIG_FILE} model.model_type_id ${JSON.stringify(modelTypeId)} does not say what it takes; ` +
       `set model.input_type to one of ${INPUT_TYPES.join(', ')}`,
   );
+}
+
+/** config.yaml's keys for the spec's input limits (snake_case, like the rest of the file). */
+const LIMIT_KEYS = {
+  max_text_chars: 'maxTextChars',
+  max_pixels: 'maxPixels',
+  max_audio_seconds: 'maxAudioSeconds',
+  max_video_seconds: 'maxVideoSeconds',
+} as const satisfies Record<string, keyof InputLimits>;
+
+/** The folder's `limits:` block: what the model refuses past (413, named), before decoding. */
+function readLimits(block: ConfigReader): InputLimits | undefined {
+  block.allowOnly(Object.keys(LIMIT_KEYS));
+  const limits: InputLimits = {};
+  for (const [key, field] of Object.entries(LIMIT_KEYS)) {
+    // characters and pixels are counts; seconds may be fractional
+    const value = block.number(key, { min: 1, integer: !key.endsWith('_seconds') });
+    if (value !== undefined) limits[field] = value;
+  }
+  return Object.keys(limits).length > 0 ? limits : undefined;
 }
 
 function readBatching(block: ConfigReader): ModelSpec['batching'] {

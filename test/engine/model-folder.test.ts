@@ -12,8 +12,11 @@ import {
   onnxClassifierFolder,
   onnxDetectorFolder,
   onnxTextEmbedderFolder,
+  RGB,
+  solidPng,
   type BrokenKind,
 } from '../helpers/model-folders.js';
+import { createEngine } from '../../src/engine/index.js';
 
 let root: string;
 before(async () => {
@@ -103,6 +106,44 @@ describe('readModelFolder', () => {
     assert.equal(spec.imageSize, undefined);
   });
 
+  it('limits: the engine refuses past each one, naming it, before the model runs', async () => {
+    const textSpec = await readModelFolder(
+      await onnxTextEmbedderFolder(path.join(root, 'limited-text'), { limits: { max_text_chars: 12 } }),
+      'v',
+    );
+    const imageSpec = await readModelFolder(
+      await onnxClassifierFolder(path.join(root, 'limited-image'), {
+        limits: { max_pixels: 1000, max_video_seconds: 2.5 },
+      }),
+      'v',
+    );
+    assert.deepEqual(textSpec.limits, { maxTextChars: 12 });
+    assert.deepEqual(imageSpec.limits, { maxPixels: 1000, maxVideoSeconds: 2.5 });
+    const engine = createEngine({ workers: 1, warmUp: false });
+    try {
+      const overLimit = (limit: RegExp) => (err: unknown) =>
+        err instanceof SibylError && err.code === StatusCode.INPUT_OVER_LIMIT && limit.test(err.message);
+      await assert.rejects(
+        engine.predict(textSpec, [{ type: 'text', text: 'red green blue red' }]),
+        overLimit(/18 characters; model .* accepts at most 12 characters \(its input limit maxTextChars\)/),
+      );
+      // 64 x 48 = 3,072 pixels, past the folder's 1,000
+      await assert.rejects(
+        engine.predict(imageSpec, [{ type: 'image', bytes: await solidPng(RGB.red) }]),
+        overLimit(/1000|1,000/),
+      );
+      // within the limits both still answer
+      const [embedded] = await engine.predict(textSpec, [{ type: 'text', text: 'red green' }]);
+      assert.ok(embedded!.embeddings?.[0]?.vector.length);
+      const [small] = await engine.predict(imageSpec, [
+        { type: 'image', bytes: await solidPng(RGB.red, 20, 20) },
+      ]);
+      assert.equal(small!.concepts?.[0]?.name, 'red');
+    } finally {
+      await engine.close();
+    }
+  });
+
   const mistakes: [string, string, RegExp][] = [
     ['not yaml', 'model: [unclosed', /config\.yaml is not valid YAML/],
     [
@@ -118,7 +159,17 @@ describe('readModelFolder', () => {
     [
       'an unknown top-level key',
       'modle: {}\nmodel: {id: a}\nruntime: {kind: onnx}',
-      /unknown key modle; allowed in the file: model, runtime, batching, params/,
+      /unknown key modle; allowed in the file: model, runtime, batching, params, limits/,
+    ],
+    [
+      'an unknown limit',
+      'model: {id: a, user_id: u, app_id: p, model_type_id: visual-classifier}\nruntime: {kind: onnx}\nlimits: {max_chars: 10}',
+      /unknown key limits\.max_chars.*max_text_chars, max_pixels, max_audio_seconds, max_video_seconds/,
+    ],
+    [
+      'a limit that is not a positive count',
+      'model: {id: a, user_id: u, app_id: p, model_type_id: visual-classifier}\nruntime: {kind: onnx}\nlimits: {max_pixels: 0.5}',
+      /limits\.max_pixels must be an integer >= 1, got 0\.5/,
     ],
     [
       'batching too large',

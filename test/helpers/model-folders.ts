@@ -32,6 +32,8 @@ export interface FolderOptions {
   runtime?: Record<string, unknown>;
   batching?: { max_batch_size: number; max_wait_ms: number };
   params?: Record<string, unknown>;
+  /** limits: block (max_text_chars, max_pixels, ...). */
+  limits?: Record<string, unknown>;
 }
 
 const PREPROCESS = { size: [SIZE, SIZE], layout: 'nchw', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] };
@@ -50,6 +52,7 @@ async function writeFolder(
   };
   if (opts.batching) config.batching = opts.batching;
   if (opts.params) config.params = opts.params;
+  if (opts.limits) config.limits = opts.limits;
   await writeFile(path.join(dir, 'config.yaml'), stringify(config));
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
   return dir;
