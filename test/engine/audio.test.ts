@@ -243,11 +243,12 @@ describe("ffmpeg decoding (a stand-in program with ffmpeg's pipes)", () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('reads f32le samples from its stdout at the asked rate', async () => {
-    // 0.25 s of zeros at 8 kHz; the stand-in checks it was asked for mono f32le at 8000 Hz
+  it('reads f32le samples from its stdout at the asked rate, on one thread', async () => {
+    // 0.25 s of zeros at 8 kHz; the stand-in checks it was asked for mono f32le at 8000 Hz, decoded
+    // and filtered on one thread (the worker's one core), and fails otherwise
     const ffmpeg = await script(
       'ok',
-      'case "$*" in *"-f f32le -ac 1 -ar 8000 pipe:1"*) cat >/dev/null; exec head -c 8000 /dev/zero;; esac; exit 3',
+      'case "$*" in *"-filter_threads 1 -threads 1 -i pipe:0 -f f32le -ac 1 -ar 8000 pipe:1"*) cat >/dev/null; exec head -c 8000 /dev/zero;; esac; exit 3',
     );
     const audio = await decodeAudio(ogg, { ffmpeg, sampleRate: 8000 });
     assert.equal(audio.sampleRate, 8000);

@@ -19,7 +19,7 @@ export function findFfmpeg(given?: string | false): string | false {
 export interface FfmpegRun {
   /** The program (see findFfmpeg). */
   command: string;
-  /** Everything after `-nostdin -hide_banner -loglevel error`: inputs, filters, outputs. */
+  /** Everything after FFMPEG_PREFIX: inputs, filters, outputs. */
   args: readonly string[];
   /** Written to its stdin (for `-i pipe:0`); its stdin is closed at once when absent. */
   stdin?: Uint8Array;
@@ -36,6 +36,23 @@ export interface FfmpegRun {
 }
 
 /**
+ * What every run starts with. One decoding and one filtering thread: ffmpeg runs on behalf of one
+ * engine worker, which has one core of its own (the engine starts one worker per core), so
+ * ffmpeg's default of a thread per core would take the other workers' cores while it decodes.
+ * `-threads` before the first `-i` is that input's decoder threads.
+ */
+export const FFMPEG_PREFIX = [
+  '-nostdin',
+  '-hide_banner',
+  '-loglevel',
+  'error',
+  '-filter_threads',
+  '1',
+  '-threads',
+  '1',
+] as const;
+
+/**
  * Runs ffmpeg once. It is killed (SIGKILL) on timeout, on the caller's abort, and when onOutput
  * refuses what it wrote; its stderr is kept only for the error when it fails.
  */
@@ -44,7 +61,7 @@ export function runFfmpeg(run: FfmpegRun): Promise<void> {
   const { signal, what } = run;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(ffmpegAborted(what));
-    const child = spawn(run.command, ['-nostdin', '-hide_banner', '-loglevel', 'error', ...run.args], {
+    const child = spawn(run.command, [...FFMPEG_PREFIX, ...run.args], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stderr = '';
