@@ -1,8 +1,9 @@
 /**
- * Tenancy proof: every REST route of the RPC table, tried with bob's full-scope key against
- * alice's private app, model, input and key, answers exactly as for a resource that does not
- * exist (never 403, never 2xx with her data) and changes nothing; scoped, revoked and expired keys
- * are refused with Clarifai's codes. Real SQLite, the real app through inject.
+ * Tenancy around the proof: owners and admins reach what another user may not, public resources
+ * are readable but not writable by others, and the key API (scopes, expiry, revocation, users)
+ * behaves as Clarifai's. The real app through inject, on SQLite. The proof itself, bob against
+ * alice's private resources on every route of every transport and both store backends, is
+ * tenancy-transports.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -12,21 +13,15 @@ import type { FastifyInstance } from 'fastify';
 import { StatusCode } from '../../src/core/status.js';
 import { createEngine, type Engine } from '../../src/engine/index.js';
 import { buildApp } from '../../src/server/app.js';
-import { ensureAdminUser } from '../../src/server/bootstrap.js';
-import { loadRestSchema } from '../../src/server/proto/schema.js';
-import { SERVED_RPCS } from '../../src/server/services/v2-rpcs.js';
 import { openStore, type Store } from '../../src/store/index.js';
-
-const SECRET = 'alice-secret-marker';
+import { seedTenants, SECRET } from '../helpers/tenancy.js';
 
 let store: Store;
 let engine: Engine;
 let app: FastifyInstance;
 let adminKey: string;
 let aliceKey: string;
-let aliceKeyId: string;
 let bobKey: string;
-let aliceVersion: string;
 
 interface Res {
   statusCode: number;
@@ -47,24 +42,7 @@ async function call(method: string, url: string, key: string | undefined, body?:
 before(async () => {
   store = await openStore({ sqlitePath: ':memory:' });
   engine = createEngine();
-  const adminId = await ensureAdminUser(store);
-  adminKey = (await store.pats.create(adminId, 'tests')).token;
-  await store.users.create({ id: 'alice' });
-  await store.users.create({ id: 'bob' });
-  const alice = await store.pats.create('alice', { description: SECRET });
-  aliceKey = alice.token;
-  aliceKeyId = alice.id;
-  bobKey = (await store.pats.create('bob', 'bob')).token;
-  await store.apps.create('alice', { id: 'secret-app', description: SECRET });
-  const m = await store.models.create({
-    userId: 'alice',
-    appId: 'secret-app',
-    id: 'secret-model',
-    modelTypeId: 'text-classifier',
-    description: SECRET,
-  });
-  aliceVersion = m.version.id;
-  await store.inputs.create('alice', 'secret-app', { id: 'secret-input', data: { text: { raw: SECRET } } });
+  ({ adminKey, aliceKey, bobKey } = await seedTenants(store));
   app = buildApp({ store, engine });
 });
 
@@ -74,112 +52,7 @@ after(async () => {
   await store?.close();
 });
 
-function fill(path: string, ids: Record<string, string>): string {
-  return path.replace(/\{([^}=]+)(?:=[^}]*)?\}/g, (_, field: string) => {
-    const v = ids[field];
-    if (v === undefined) throw new Error(`no value for ${field} in ${path}`);
-    return encodeURIComponent(v);
-  });
-}
-
-const REAL = {
-  'user_app_id.user_id': 'alice',
-  'user_app_id.app_id': 'secret-app',
-  model_id: 'secret-model',
-  version_id: '',
-  input_id: 'secret-input',
-  key_id: '',
-  'runner_selector.deployment.user_id': 'alice',
-  'runner_selector.deployment.id': 'secret-deployment',
-};
-const MISSING = {
-  ...REAL,
-  'user_app_id.app_id': 'no-such-app',
-  model_id: 'no-such-model',
-  version_id: 'no-such-version',
-  input_id: 'no-such-input',
-  key_id: 'no-such-key',
-};
-
-function bodyFor(rpc: string, ids: Record<string, string>): unknown {
-  const text = { data: { text: { raw: 'hi' } } };
-  switch (rpc) {
-    case 'PostModelOutputs':
-    case 'GenerateModelOutputs':
-    case 'StreamModelOutputs':
-      return { inputs: [text] };
-    case 'PostInputs':
-      return { inputs: [{ id: 'bob-was-here', ...text }] };
-    case 'PatchInputs':
-      return { action: 'overwrite', inputs: [{ id: ids.input_id, ...text }] };
-    case 'PostApps':
-    case 'PatchApps':
-      return { apps: [{ id: ids['user_app_id.app_id'], visibility: { gettable: 50 } }] };
-    case 'PostModels':
-      return { model: { id: 'bob-model', model_type_id: 'text-classifier' } };
-    case 'PatchModels':
-      return { models: [{ id: ids.model_id, visibility: { gettable: 50 } }] };
-    case 'PostKeys':
-      return { keys: [{ description: 'bob made this', scopes: ['read'] }] };
-    case 'PatchKeys':
-      return { keys: [{ id: ids.key_id, description: 'bob was here' }] };
-    case 'DeleteInputs':
-      return { ids: [ids.input_id] };
-    default:
-      return {};
-  }
-}
-
-describe('tenancy proof: a second user against the first user’s private resources', () => {
-  it('every route of the RPC table answers as for a missing resource, with no data, changing nothing', async () => {
-    REAL.version_id = aliceVersion;
-    REAL.key_id = aliceKeyId;
-    const schema = loadRestSchema(SERVED_RPCS);
-    let tried = 0;
-    for (const b of schema.bindings) {
-      // routes that name no user act for the key's own user: nothing of alice's is reachable there
-      const real = fill(b.path, REAL);
-      const missing = fill(b.path, MISSING);
-      const withBody = b.body === '*';
-      const a = await call(b.method, real, bobKey, withBody ? bodyFor(b.rpc, REAL) : undefined);
-      const m = await call(b.method, missing, bobKey, withBody ? bodyFor(b.rpc, MISSING) : undefined);
-      const where = `${b.rpc} ${b.method} ${real}: ${a.statusCode} ${a.raw.slice(0, 300)}`;
-      tried++;
-      assert.notEqual(a.statusCode, 403, `403 leaks existence: ${where}`);
-      assert.ok(a.statusCode < 500, `no 5xx: ${where}`);
-      assert.ok(!a.raw.includes(SECRET), `no data of alice: ${where}`);
-      assert.ok(!a.raw.includes(aliceKey), `no key of alice: ${where}`);
-      if (b.path.includes('{user_app_id.user_id}')) {
-        // the same answer as for a missing resource
-        assert.equal(a.statusCode, m.statusCode, `same HTTP status as missing: ${where} vs ${m.raw}`);
-        assert.equal(
-          a.json.status?.code,
-          m.json.status?.code,
-          `same v2 code as missing: ${where} vs ${m.raw}`,
-        );
-        assert.equal(a.json.status?.description, m.json.status?.description, where);
-        if (a.statusCode < 300) {
-          // only lists answer 2xx: and then with nothing of alice's
-          assert.ok(!a.raw.includes('secret-'), `a list shows none of alice's private ids: ${where}`);
-        }
-      }
-    }
-    assert.ok(tried >= 40, `walked ${tried} routes`);
-    // nothing of alice's changed
-    assert.equal((await store.apps.get('alice', 'secret-app'))?.visibility, 'private');
-    assert.equal(
-      (await store.models.getVisible('alice', 'alice', 'secret-app', 'secret-model'))?.visibility,
-      'private',
-    );
-    assert.deepEqual((await store.inputs.get('alice', 'secret-app', 'secret-input'))?.data, {
-      text: { raw: SECRET },
-    });
-    assert.equal((await store.pats.list('alice')).length, 1);
-    assert.equal((await store.pats.get(aliceKeyId))?.description, SECRET);
-    assert.equal(await store.apps.get('alice', 'no-such-app'), undefined);
-    assert.equal((await store.pats.verify(aliceKey))?.userId, 'alice');
-  });
-
+describe('owners, admins and public resources', () => {
   it('the owner reaches the same routes; an admin acts on any user', async () => {
     const own = await call('GET', '/v2/users/alice/apps/secret-app/inputs/secret-input', aliceKey);
     assert.equal(own.statusCode, 200, own.raw);
