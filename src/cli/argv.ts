@@ -1,5 +1,5 @@
 /**
- * Clarifai's CLI has single-dash multi-letter aliases (-cc_id, -np_id, -dpl_id). Argument parsers
+ * Clarifai's CLI has single-dash multi-letter aliases (-cc_id, -np_id, -dpl_id, -dpl_usr_id). Argument parsers
  * such as commander read those as bundles of short flags, so they are rewritten to the long
  * forms before parsing, in `-cc_id VALUE` and `-cc_id=VALUE` forms.
  */
@@ -7,6 +7,7 @@ const ALIASES: Record<string, string> = {
   '-cc_id': '--compute_cluster_id',
   '-np_id': '--nodepool_id',
   '-dpl_id': '--deployment_id',
+  '-dpl_usr_id': '--deployment_user_id',
 };
 
 export function rewriteAliases(args: readonly string[]): string[] {
@@ -56,4 +57,10 @@ const VALUE_OPTIONS = new Set([
   '--batch_size',
   '--output',
   '-o',
+  '-i',
+  '--input',
+  '--inputs',
+  '--method',
+  '--deployment',
+  '--deployment_user_id',
 ]);

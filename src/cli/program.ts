@@ -11,6 +11,7 @@ const ALIAS_TERMS: Record<string, string> = {
 
 const MODEL = 'clarifai/main/models/general-image-recognition';
 const MODEL_URL = `https://clarifai.com/${MODEL}`;
+const LLM = 'meta/Llama-2/models/llama2-7b-chat';
 
 /**
  * Every command is registered here; each command's module is imported only when it runs, so
@@ -185,6 +186,12 @@ function registerModel(program: Command, env: Env): void {
     `clarifai model predict ${MODEL} 'photos/**/*.jpg' --annotate annotated/`,
     `clarifai model predict ${MODEL} --input_list inputs.csv -o jsonl`,
     `clarifai model predict --config predict.yaml`,
+    `clarifai model predict ${MODEL} --info`,
+    `clarifai model predict ${MODEL} -i image=photo.jpg`,
+    `clarifai model predict ${LLM} --inputs '{"prompt": "Write a haiku", "max_tokens": 60}' --method generate`,
+    `clarifai model predict ${LLM} -i prompt="Write a haiku" -i temperature=0.2`,
+    `clarifai model predict ${LLM} --chat "What is AI?"`,
+    `clarifai model predict ${LLM} --chat`,
   ])
     .usage('[OPTIONS] [MODEL] [INPUT...]')
     .argument(
@@ -214,9 +221,33 @@ function registerModel(program: Command, env: Env): void {
       '--output_config <TEXT>',
       'Output config to override (JSON: max_concepts, min_value, select_concepts)',
     )
-    // Clarifai's current CLI spells these --file and --model-url
+    // Clarifai's current CLI (clarifai/cli/model.py): named inputs, methods, --info and --chat
+    .option(
+      '-i, --input <KEY=VALUE>',
+      'A named input or inference param (repeatable): prompt=TEXT (or text=), image=FILE|URL, max_tokens=200',
+      collect,
+    )
+    .option(
+      '--inputs <JSON>',
+      'Named inputs and params as one JSON object, e.g. \'{"prompt": "Hi", "max_tokens": 100}\', or a text prompt',
+    )
+    .option(
+      '--method <NAME>',
+      'predict (the answer whole) or generate (streamed as it comes; text-generation models)',
+    )
+    .option(
+      '--info',
+      "Print the model's type, methods with their signatures and inference params; predict nothing",
+    )
+    .option(
+      '--chat [MESSAGE]',
+      'Chat with a text-generation model: MESSAGE is one turn; without it each line of stdin is a turn, until "exit"',
+    )
+    // and spells these --file, --model-url and --deployment
     .addOption(new Option('--file <PATH>', 'Same as --file_path').hideHelp().argParser(collect))
     .addOption(new Option('--model-url <TEXT>', 'Same as --model_url').hideHelp())
+    .addOption(new Option('--deployment <TEXT>', 'Same as --deployment_id').hideHelp())
+    .addOption(new Option('--deployment_user_id <TEXT>', 'Owner of the deployment or cluster').hideHelp())
     .option(
       '--input_list <FILE>',
       'CSV (a header with file_path, url or text, and optionally input_id) or JSONL ({"file_path"|"url"|"text", "input_id"?} or v2 inputs), one input a row',

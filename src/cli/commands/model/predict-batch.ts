@@ -12,6 +12,7 @@ import { progressBar } from '../../render/progress-bar.js';
 import { withModelSuggestions } from '../../suggest.js';
 import { ApiError } from '../../../sdk/errors.js';
 import { MAX_INPUTS_PER_REQUEST } from '../../../core/wire.js';
+import { checkMethod } from './model-facts.js';
 import type { PredictContext } from './predict-model.js';
 import { buildInput, fitsModel, openModel } from './predict-model.js';
 import type { PredictPlan } from './predict-options.js';
@@ -61,6 +62,8 @@ export async function predictMany(
 
   await withSession(env, async (session) => {
     const ctx = await openModel(session, plan, env);
+    // a run over many inputs collects each answer: only --method predict fits (run() says so for generate)
+    if (plan.method) checkMethod(ctx.facts!, plan.method);
     const fitting = all.filter((i) => fitsModel(i, ctx.inputType));
     const skippedType = all.length - fitting.length;
     if (fitting.length === 0)
@@ -96,7 +99,7 @@ export async function predictMany(
         send: (inputs, signal) =>
           ctx.model.predictResponse({
             inputs,
-            inferenceParams: plan.params,
+            inferenceParams: ctx.plan.params,
             outputConfig: plan.outputConfig,
             signal,
           }),

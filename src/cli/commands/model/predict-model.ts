@@ -1,5 +1,5 @@
 import { inputTypeFromName, inputTypeOfModelType } from '../../../core/media-types.js';
-import type { Input, InputType } from '../../../core/wire.js';
+import type { Data, Input, InputType } from '../../../core/wire.js';
 import { ApiError } from '../../../sdk/errors.js';
 import { inputFromBytes, inputFromUrl, readInputFile } from '../../../sdk/inputs.js';
 import { Model } from '../../../sdk/model.js';
@@ -9,6 +9,9 @@ import { CliUsageError } from '../../errors.js';
 import { DEFAULT_INPUT_APP, guessInputType } from '../../inputs.js';
 import { appsHolding, myApps } from '../../my-inputs.js';
 import { withModelSuggestions } from '../../suggest.js';
+import type { ModelFacts } from './model-facts.js';
+import { modelFacts } from './model-facts.js';
+import { resolveNamed } from './predict-named.js';
 import type { PredictPlan } from './predict-options.js';
 
 /** What every input of a run shares: the session, the model, and the input type to send. */
@@ -20,6 +23,10 @@ export interface PredictContext {
   inputType: InputType | undefined;
   /** The model's type, when it was looked up (it is when no --input_type was given, or asked for). */
   modelTypeId?: string;
+  /** Its methods, inputs and params, when it was looked up. */
+  facts?: ModelFacts;
+  /** The input -i/--inputs named (a prompt, an image...), when they named one. */
+  namedData?: Data;
 }
 
 /**
@@ -42,20 +49,36 @@ export async function openModel(
     },
     transport: session.transport,
     env,
-    ...plan.runner,
     ...(session.userId ? { runnerUserId: session.userId } : {}),
+    ...plan.runner,
   });
   let inputType = plan.inputType;
-  let modelTypeId: string | undefined;
-  if (inputType === undefined || opts.modelType) {
-    try {
-      modelTypeId = (await model.loadInfo()).model_type_id;
-    } catch (err) {
-      throw await withModelSuggestions(err, model.client, plan.ref);
-    }
-    inputType ??= inputTypeOfModelType(modelTypeId);
+  if (inputType !== undefined && !opts.modelType && !plan.named && !plan.method)
+    return { session, model, plan, inputType };
+  let info;
+  try {
+    info = await model.loadInfo();
+  } catch (err) {
+    throw await withModelSuggestions(err, model.client, plan.ref);
   }
-  return { session, model, plan, inputType, ...(modelTypeId ? { modelTypeId } : {}) };
+  const modelTypeId = info.model_type_id;
+  inputType ??= inputTypeOfModelType(modelTypeId);
+  const facts = modelFacts(info);
+  const ctx: PredictContext = {
+    session,
+    model,
+    plan,
+    inputType,
+    facts,
+    ...(modelTypeId ? { modelTypeId } : {}),
+  };
+  if (plan.named) {
+    // -i/--inputs params join --inference_params (and win, as Clarifai's -i wins over --inputs)
+    const named = await resolveNamed(plan.named, facts);
+    ctx.plan = { ...plan, params: { ...plan.params, ...named.params } };
+    if (named.data) ctx.namedData = named.data;
+  }
+  return ctx;
 }
 
 /** One item as a v2 input; local files are read here, on the client. */

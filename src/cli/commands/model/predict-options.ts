@@ -7,6 +7,8 @@ import { CliUsageError } from '../../errors.js';
 import { inputTypeOption } from '../../inputs.js';
 import { looksLikeModelRef, parseModelRef } from '../../model-ref.js';
 import { readYamlMapping } from '../../yaml-file.js';
+import type { NamedInputs } from './predict-named.js';
+import { parseNamedInputs } from './predict-named.js';
 
 /** The options of `clarifai model predict`, by their documented names. */
 export const PREDICT_KEYS = [
@@ -25,10 +27,18 @@ export const PREDICT_KEYS = [
   'inference_params',
   'output_config',
   'input_list',
+  // Clarifai's CLI 11.x read these from the YAML too
+  'inputs',
+  'method',
+  'deployment_user_id',
 ] as const;
 
 export type PredictKey = (typeof PREDICT_KEYS)[number];
-export type PredictFlags = Partial<Record<PredictKey, unknown>> & { config?: string };
+export type PredictFlags = Partial<Record<PredictKey, unknown>> & {
+  config?: string;
+  /** -i KEY=VALUE, repeated (Clarifai's current CLI). */
+  input?: string[];
+};
 
 export type InputSourceOption =
   | { kind: 'file_path'; value: string }
@@ -47,6 +57,10 @@ export interface PredictPlan {
   params: InferenceParams;
   outputConfig: OutputConfig;
   runner: RunnerOptions;
+  /** -i and --inputs: named inputs and params, mapped once the model is known. */
+  named?: NamedInputs;
+  /** --method, checked against the model's methods once it is known. */
+  method?: string;
 }
 
 /** Reads the `--config` YAML; its keys are option names. */
@@ -62,7 +76,7 @@ export async function readPredictConfig(path: string): Promise<PredictFlags> {
 const GROUPS: readonly (readonly PredictKey[])[] = [
   ['model_url', 'model_id', 'user_id', 'app_id'],
   ['file_path', 'url', 'bytes', 'input_id', 'input_list'],
-  ['compute_cluster_id', 'nodepool_id', 'deployment_id'],
+  ['compute_cluster_id', 'nodepool_id', 'deployment_id', 'deployment_user_id'],
 ];
 
 /**
@@ -113,6 +127,9 @@ export function planPredict(f: PredictFlags, words: readonly string[] = []): Pre
     ref = modelRef(str);
   }
   const inputList = str('input_list');
+  const namedInputs = parseNamedInputs(f.inputs, f.input ?? []);
+  const method = str('method');
+  if (method === '') throw new CliUsageError('--method must not be empty');
   return {
     ref,
     sources: inputSources(str, list, rest.length > 0 || inputList !== undefined),
@@ -130,6 +147,8 @@ export function planPredict(f: PredictFlags, words: readonly string[] = []): Pre
       'e.g. \'{"max_concepts": 3}\'',
     ) as OutputConfig,
     runner: runner(str),
+    ...(namedInputs ? { named: namedInputs } : {}),
+    ...(method !== undefined ? { method } : {}),
   };
 }
 
@@ -235,6 +254,8 @@ function runner(str: (k: PredictKey) => string | undefined): RunnerOptions {
     );
   }
   const r: RunnerOptions = {};
+  const owner = str('deployment_user_id');
+  if (owner) r.runnerUserId = owner;
   if (cc) r.computeClusterId = cc;
   if (np) r.nodepoolId = np;
   if (dpl) r.deploymentId = dpl;
