@@ -24,15 +24,14 @@
 //
 // Exits 1 if a target fails, 2 if the benchmark could not run.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { bootstrapPat, startServe } from './serve-process.mjs';
-import { verdictTable } from './report.mjs';
+import { runStandalone } from './standalone.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -536,39 +535,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     process.stderr.write('generate: dist/ is missing: run `npx tsc -p tsconfig.build.json` first\n');
     process.exit(2);
   }
-  const dirs = [];
-  const tempDir = async (label) => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), `sibyl-bench-${label}-`));
-    dirs.push(dir);
-    return dir;
-  };
-  const removeDirs = () => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
-  for (const signal of ['SIGINT', 'SIGTERM'])
-    process.on(signal, () => {
-      removeDirs();
-      process.exit(130); // the 'exit' handler kills the server's group
-    });
-  try {
-    const rows = await benchGenerate({
-      tempDir,
-      log: (msg) => process.stderr.write(`${msg}\n`),
-      requests,
-      maxTokens,
-      profile: argv.includes('--profile'),
-    });
-    const failed = rows.filter((r) => !r.pass);
-    process.stdout.write(
-      `Sibyl generate benchmark: ${new Date().toISOString()}, ${os.availableParallelism()} CPUs, Node ${process.version}\n\n` +
-        verdictTable(rows) +
-        `\n\n${rows[0].lines.join('\n')}\n` +
-        (failed.length ? `\nFAIL: ${failed.map((r) => r.id).join(', ')}\n` : '\nall targets PASS\n'),
-    );
-    if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows)}\n`);
-    process.exitCode = failed.length ? 1 : 0;
-  } catch (err) {
-    process.stderr.write(`generate could not run: ${err instanceof Error ? err.stack : err}\n`);
-    process.exitCode = 2;
-  } finally {
-    removeDirs();
-  }
+  await runStandalone('generate', 'generate benchmark', (ctx) =>
+    benchGenerate({ ...ctx, requests, maxTokens, profile: argv.includes('--profile') }),
+  );
 }

@@ -3,7 +3,7 @@
 // machines this runs on are small and shared, so only comparisons made under the same noise mean
 // anything. See bench/README.md.
 //
-//   node bench/run.mjs [--json] [--only startup,embedded,server,engine,generate,builtins] [--no-profile]
+//   node bench/run.mjs [--json] [--only startup,embedded,server,engine,generate,builtins,load] [--no-profile]
 //
 // Exits 1 if any target fails, 2 if a benchmark could not run.
 import { spawnSync } from 'node:child_process';
@@ -45,7 +45,7 @@ const only = onlyArg
   ? new Set(
       (onlyArg.includes('=') ? onlyArg.split('=')[1] : (argv[argv.indexOf(onlyArg) + 1] ?? '')).split(','),
     )
-  : new Set(['startup', 'embedded', 'server', 'engine', 'generate', 'builtins']);
+  : new Set(['startup', 'embedded', 'server', 'engine', 'generate', 'builtins', 'load']);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -532,6 +532,8 @@ async function main() {
     ['generate', () => import('./generate.mjs').then((m) => m.benchGenerate({ tempDir, log }))],
     // bench/builtins.mjs: every built-in model through the server against its bare runtime call
     ['builtins', () => import('./builtins.mjs').then((m) => m.benchBuiltins({ tempDir, log }))],
+    // bench/load.mjs: autocannon against the server; auth + request log + metrics on against off
+    ['load', () => import('./load.mjs').then((m) => m.benchLoad({ tempDir, log }))],
   ];
   for (const [id, fn] of steps) {
     if (!only.has(id)) continue;
