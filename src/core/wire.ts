@@ -100,8 +100,27 @@ export type InferenceParams = Record<string, unknown>;
 export interface OutputInfo {
   output_config?: OutputConfig;
   params?: InferenceParams;
+  /** Each inference param the version takes: its type, default, range or choices (Clarifai's ModelTypeField). */
+  params_specs?: ModelTypeField[];
   data?: Data;
   message?: string;
+}
+
+/** The field types of Clarifai's ModelTypeField that a model's inference params use. */
+export type ModelTypeFieldType = 'BOOLEAN' | 'STRING' | 'NUMBER' | 'ENUM' | 'ARRAY_OF_STRINGS';
+
+/** One inference param as Clarifai's API describes it (output_info.params_specs). */
+export interface ModelTypeField {
+  /** The param's key in `params` (and in inference_params). */
+  path: string;
+  name?: string;
+  field_type: ModelTypeFieldType | string;
+  default_value?: unknown;
+  description?: string;
+  model_type_enum_options?: { id: string; description?: string }[];
+  /** Bounds; `step: 1` marks a whole number. For a list, `max` is its most items. */
+  model_type_range_info?: { min?: number; max?: number; step?: number };
+  required?: boolean;
 }
 
 export interface ModelVersion {

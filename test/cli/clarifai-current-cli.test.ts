@@ -86,16 +86,21 @@ describe("Clarifai's current predict forms on the built-in models", () => {
     assert.doesNotMatch(text, /def generate/);
     const info = JSON.parse(ok(await predict(DETECTION, '--info', '-o', 'json'))) as {
       methods: { name: string }[];
-      params: { name: string; type: string; default: unknown }[];
+      params: { name: string; type: string; default: unknown; allowed?: string; description?: string }[];
     };
     assert.deepEqual(
       info.methods.map((m) => m.name),
       ['predict'],
     );
+    // typed from the server's output_info.params_specs: a whole number, ranges and descriptions
+    const param = (name: string) => info.params.find((p) => p.name === name);
     assert.deepEqual(
-      info.params.find((p) => p.name === 'min_score'),
-      { name: 'min_score', type: 'float', default: 0.3 },
+      { ...param('min_score'), description: undefined },
+      { name: 'min_score', type: 'float', default: 0.3, allowed: '0..1', description: undefined },
     );
+    assert.match(param('min_score')!.description ?? '', /Regions scoring below this are not returned/);
+    assert.equal(param('max_detections')!.type, 'int');
+    assert.equal(param('max_detections')!.allowed, '1..100');
   });
 
   it('refuses, in one line each, what the model cannot take', async () => {

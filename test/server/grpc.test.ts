@@ -193,7 +193,15 @@ describe('gRPC on the REST port (plaintext)', () => {
       sibyl.pat,
     );
     assert.equal(user.user.id, sibyl.userId);
-    const model = await call<{ model: { id: string; modelVersion: { id: string } } }>(
+    interface Field {
+      path: string;
+      fieldType: number;
+      defaultValue?: { numberValue?: number };
+      modelTypeRangeInfo?: { min: number; max: number; step: number };
+    }
+    const model = await call<{
+      model: { id: string; modelVersion: { id: string; outputInfo: { paramsSpecsList: Field[] } } };
+    }>(
       client,
       'getModel',
       new service.GetModelRequest()
@@ -203,6 +211,13 @@ describe('gRPC on the REST port (plaintext)', () => {
     );
     assert.equal(model.status.code, StatusCode.SUCCESS);
     assert.equal(model.model.id, 'general-image-detection');
+    // the params' specs reach the official client as Clarifai's ModelTypeField messages
+    const maxDetections = model.model.modelVersion.outputInfo.paramsSpecsList.find(
+      (f) => f.path === 'max_detections',
+    );
+    assert.equal(maxDetections?.fieldType, resources.ModelTypeField.ModelTypeFieldType.NUMBER);
+    assert.equal(maxDetections?.defaultValue?.numberValue, 100);
+    assert.deepEqual(maxDetections?.modelTypeRangeInfo, { min: 1, max: 100, step: 1 });
     const list = await call<{ modelsList: Array<{ id: string }> }>(
       client,
       'listModels',

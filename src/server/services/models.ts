@@ -7,6 +7,7 @@ import { missingRequirement, type ModelSpec } from '../../engine/index.js';
 import type { ModelRecord, ModelVersionRecord } from '../../store/index.js';
 import { actsFor } from './access.js';
 import type { Caller, ServiceContext } from './context.js';
+import { paramsSpecs } from './params-specs.js';
 import { ok } from './reply.js';
 
 export interface ResolvedModel {
@@ -76,7 +77,7 @@ export function toWireModel(model: ModelRecord, version?: ModelVersionRecord): W
 export type WireModelVersion = ModelVersion & { user_id: string; app_id: string };
 
 export function toWireVersion(version: ModelVersionRecord): WireModelVersion {
-  const spec = version.spec as Partial<Pick<ModelSpec, 'licence' | 'requires'>> | undefined;
+  const spec = version.spec as Partial<Pick<ModelSpec, 'licence' | 'requires' | 'params'>> | undefined;
   // a version whose runtime needs a program this machine lacks is listed, saying what to install
   const missing = spec ? missingRequirement(spec) : undefined;
   const wire: WireModelVersion = {
@@ -95,6 +96,8 @@ export function toWireVersion(version: ModelVersionRecord): WireModelVersion {
     app_id: version.appId,
   };
   if (version.outputInfo) wire.output_info = version.outputInfo;
+  if (spec?.params && Object.keys(spec.params).length > 0)
+    wire.output_info = { ...wire.output_info, params_specs: paramsSpecs(spec.params) };
   if (typeof spec?.licence === 'string') wire.license = spec.licence;
   return wire;
 }

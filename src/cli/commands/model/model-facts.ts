@@ -1,8 +1,6 @@
 import { inputTypeOfModelType } from '../../../core/media-types.js';
 import { isGenerative } from '../../../core/model-types.js';
-import type { InputType, WireModel } from '../../../core/wire.js';
-import { modelTypeParams } from '../../../engine/generation-params.js';
-import type { ParamSpec } from '../../../engine/types.js';
+import type { InputType, ModelTypeField, WireModel } from '../../../core/wire.js';
 import { CliUsageError } from '../../errors.js';
 
 /**
@@ -46,7 +44,7 @@ export function modelFacts(model: WireModel): ModelFacts {
     inputs,
     output: outputOf(typeId),
     methods: isGenerative(typeId) ? ['predict', 'generate'] : ['predict'],
-    params: paramsOf(model, typeId),
+    params: paramsOf(model),
   };
 }
 
@@ -60,19 +58,23 @@ function outputOf(typeId: string): string {
 }
 
 /**
- * The version's params with their defaults (what any server sends), typed by the specs Sibyl's
- * runtimes declare for the model's type; a param known only by its default takes its type.
+ * The version's params: each as its `output_info.params_specs` describes it (Clarifai's
+ * ModelTypeField, which Sibyl's servers and Clarifai's send), with the version's own default; a
+ * param known only by its default (a server that sends no specs) takes its type from that value.
  */
-function paramsOf(model: WireModel, typeId: string): ParamFact[] {
+function paramsOf(model: WireModel): ParamFact[] {
   const info = model.model_version?.output_info ?? model.output_info;
   const defaults: Record<string, unknown> = { ...(info?.params ?? {}) };
-  const specs = modelTypeParams(typeId);
   const out: ParamFact[] = [];
-  for (const [name, spec] of Object.entries(specs)) {
-    const fact: ParamFact = { name, type: specType(spec), description: spec.description };
-    const def = Object.hasOwn(defaults, name) ? defaults[name] : spec.default;
+  for (const field of info?.params_specs ?? []) {
+    const name = field.path;
+    const fact: ParamFact = { name, type: fieldType(field) };
+    if (field.description) fact.description = field.description;
+    const def = Object.hasOwn(defaults, name) ? defaults[name] : field.default_value;
     if (def !== undefined) fact.default = def;
-    const allowed = spec.enum ? spec.enum.join(' | ') : range(spec);
+    const allowed = field.model_type_enum_options?.length
+      ? field.model_type_enum_options.map((o) => o.id).join(' | ')
+      : range(field);
     if (allowed) fact.allowed = allowed;
     out.push(fact);
     delete defaults[name];
@@ -81,14 +83,28 @@ function paramsOf(model: WireModel, typeId: string): ParamFact[] {
   return out;
 }
 
-function specType(spec: ParamSpec): string {
-  return { number: 'float', integer: 'int', string: 'str', boolean: 'bool', strings: 'list[str]' }[spec.type];
+/** As Clarifai's signatures write it; a NUMBER whose range steps by 1 is a whole number. */
+function fieldType(field: ModelTypeField): string {
+  switch (field.field_type) {
+    case 'NUMBER':
+      return field.model_type_range_info?.step === 1 ? 'int' : 'float';
+    case 'BOOLEAN':
+      return 'bool';
+    case 'ARRAY_OF_STRINGS':
+      return 'list[str]';
+    case 'STRING':
+    case 'ENUM':
+      return 'str';
+    default:
+      return 'any';
+  }
 }
 
-function range(spec: ParamSpec): string | undefined {
-  if (spec.min === undefined && spec.max === undefined) return undefined;
-  if (spec.type === 'strings') return `up to ${spec.max}`;
-  return `${spec.min ?? ''}..${spec.max ?? ''}`;
+function range(field: ModelTypeField): string | undefined {
+  const r = field.model_type_range_info;
+  if (r?.min === undefined && r?.max === undefined) return undefined;
+  if (field.field_type === 'ARRAY_OF_STRINGS') return `up to ${r.max}`;
+  return `${r.min ?? ''}..${r.max ?? ''}`;
 }
 
 /** A param known only by its default: a number is a float, as config.yaml's `temperature: 1` still takes 0.7. */
