@@ -8,6 +8,12 @@ import { ok } from './reply.js';
 import { parseInputs } from './request-shape.js';
 import { ownerFor, readableApp } from './access.js';
 
+/**
+ * Stored input data one page of a list may carry. The answer is built as one JSON string, which
+ * V8 caps at 512 MiB, and is held several times over while it is read, parsed and written.
+ */
+export const MAX_INPUT_PAGE_BYTES = 256 * 1024 * 1024;
+
 /** POST /v2/users/{user_id}/apps/{app_id}/inputs: stores inputs in the caller's own app. */
 export async function postInputs(
   ctx: ServiceContext,
@@ -68,7 +74,7 @@ export async function listInputs(
   reqId: string,
 ): Promise<MultiInputResponse> {
   const { app } = await readableApp(ctx, caller, userId, appId);
-  const recs = await ctx.store.inputs.list(app.userId, appId, page);
+  const recs = await ctx.store.inputs.list(app.userId, appId, page, MAX_INPUT_PAGE_BYTES);
   return { status: ok(reqId), inputs: recs.map(toWireInput) };
 }
 

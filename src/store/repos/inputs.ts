@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/errors.js';
 import { isValidId, newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
@@ -136,12 +137,17 @@ export class InputsRepo {
     });
   }
 
-  /** Newest first (ties broken by id, so pages never overlap). */
-  async list(userId: string, appId: string, page?: PageOptions): Promise<InputRecord[]> {
+  /**
+   * Newest first (ties broken by id, so pages never overlap). The page's sizes are read before its
+   * data: a page of inputs holding more than `maxBytes` of JSON together is refused (naming how
+   * many fit) without loading any, since answering it would hold several copies of it in memory
+   * and past 512 MiB cannot even be one JSON string. One input alone is always answered.
+   */
+  async list(userId: string, appId: string, page?: PageOptions, maxBytes = Infinity): Promise<InputRecord[]> {
     const { limit, offset } = toLimitOffset(page);
-    const rows = await this.ctx.db
+    const sized = await this.ctx.db
       .selectFrom('inputs')
-      .selectAll()
+      .select(['id', sql<number>`octet_length(data)`.as('bytes')])
       .where('user_id', '=', userId)
       .where('app_id', '=', appId)
       .orderBy('created_at', 'desc')
@@ -149,7 +155,36 @@ export class InputsRepo {
       .limit(limit)
       .offset(offset)
       .execute();
-    return rows.map(toInputRecord);
+    let total = 0;
+    let fit = 0;
+    for (const { bytes } of sized) {
+      total += Number(bytes);
+      if (total <= maxBytes) fit += 1;
+    }
+    if (sized.length > 1 && total > maxBytes) {
+      const mib = (n: number) => `${Math.ceil(n / 1048576)} MiB`;
+      throw new InvalidArgumentError(
+        `the ${sized.length} inputs on this page hold ${mib(total)} of data; a page of inputs may hold at most ${mib(maxBytes)}: ask for fewer per_page (the first ${Math.max(fit, 1)} fit)`,
+      );
+    }
+    if (sized.length === 0) return [];
+    const rows = await this.ctx.db
+      .selectFrom('inputs')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('app_id', '=', appId)
+      .where(
+        'id',
+        'in',
+        sized.map((r) => r.id),
+      )
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    // in the page's order; one deleted between the two reads is left out
+    return sized.flatMap(({ id }) => {
+      const row = byId.get(id);
+      return row ? [toInputRecord(row)] : [];
+    });
   }
 
   /**
