@@ -1,6 +1,5 @@
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { stringify } from 'yaml';
 import { defaultConfigFile, defaultDataDir } from '../core/paths.js';
 import { DEFAULT_BASE, normaliseBase } from '../sdk/auth.js';
 import { CliUsageError } from './errors.js';
@@ -189,6 +188,7 @@ export async function removeContext(path: string, name?: string): Promise<string
 async function writeConfig(path: string, doc: ConfigDoc): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
+  const { stringify } = await import('yaml');
   await writeFile(tmp, stringify(doc), { mode: 0o600 });
   await chmod(tmp, 0o600);
   await rename(tmp, path);

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { CommanderError } from 'commander';
+import type * as CommanderModule from 'commander';
 import type { Command } from 'commander';
+import { requireCjs } from '../core/cjs.js';
 import { rewriteAliases } from './argv.js';
 import { describeError, EXIT_USAGE } from './errors.js';
 import { buildProgram } from './program.js';
+
+const { CommanderError } = requireCjs('commander') as typeof CommanderModule;
 
 /** The `clarifai` entry point: parse, run, and turn any error into one line and an exit code. */
 export async function main(

@@ -1,6 +1,10 @@
-import { Command, Option } from 'commander';
+import type * as CommanderModule from 'commander';
+import { requireCjs } from '../core/cjs.js';
 import { collect, HELP, sub, type Env } from './program-helpers.js';
 import { registerTenancy } from './program-tenancy.js';
+
+const { Command, Option } = requireCjs('commander') as typeof CommanderModule;
+type Command = CommanderModule.Command;
 
 /** Clarifai's single-dash aliases, shown in help; src/cli/argv.ts rewrites them before parsing. */
 const ALIAS_TERMS: Record<string, string> = {

@@ -1,4 +1,5 @@
-import Fastify from 'fastify';
+import type FastifyModule from 'fastify';
+import { requireCjs } from '../core/cjs.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PredictionError, SibylError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
@@ -22,6 +23,8 @@ import { KeyThrottle } from './services/key-throttle.js';
 import { DOWNLOADS_WAITING_PER_SLOT, DownloadQueue } from './url-fetch/download-queue.js';
 import { DEFAULT_SERVICE_OPTIONS } from './services/context.js';
 import { checkJsonLimits, DEFAULT_JSON_LIMITS, type JsonLimits } from './services/json-limits.js';
+
+const Fastify = requireCjs('fastify') as typeof FastifyModule;
 
 export interface AppOptions {
   store: Store;

@@ -1,4 +1,4 @@
-import { Kysely, Migrator } from 'kysely';
+import { Kysely, Migrator } from './kysely.js';
 import { SibylError } from '../core/errors.js';
 import { StatusCode } from '../core/status.js';
 import { createDialect, type DialectKind, type StoreLocation } from './dialect.js';

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { PostgresDialect, type Dialect } from 'kysely';
+import type { Dialect } from 'kysely';
+import { PostgresDialect } from './kysely.js';
 import { checkPostgresUrl } from '../core/database-url.js';
 
 const PG_INT8_OID = 20;

@@ -1,15 +1,9 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import {
-  CompiledQuery,
-  SqliteAdapter,
-  SqliteDialect,
-  SqliteDriver,
-  type DatabaseConnection,
-  type Dialect,
-  type SqliteDialectConfig,
-} from 'kysely';
+import type Database from 'better-sqlite3';
+import { requireCjs } from '../core/cjs.js';
+import type { DatabaseConnection, Dialect, SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver } from './kysely.js';
 import { checkPostgresUrl, redactDatabaseUrl } from '../core/database-url.js';
 
 /**
@@ -77,7 +71,7 @@ function openSqlite(path: string): Database.Database {
     // -shm files copy the main file's mode.
     closeSync(openSync(path, 'a', 0o600));
   }
-  const sqlite = new Database(path);
+  const sqlite = new (requireCjs('better-sqlite3') as typeof Database)(path);
   try {
     if (path !== ':memory:') {
       sqlite.pragma('journal_mode = WAL');

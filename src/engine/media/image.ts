@@ -1,8 +1,12 @@
-import sharp, { type Metadata } from 'sharp';
+import type Sharp from 'sharp';
+import type { Metadata } from 'sharp';
+import { requireCjs } from '../../core/cjs.js';
 import { InvalidArgumentError, LimitError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import type { DecodedImage } from '../types.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './image-limits.js';
+
+const sharp = requireCjs('sharp') as typeof Sharp;
 
 /** Formats we decode. sharp also reads SVG and PDF, which can reference outside files: refused. */
 // AVIF files report themselves as 'heif'; HEIC (HEVC) ones do too but then fail to decode.

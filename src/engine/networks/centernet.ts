@@ -1,6 +1,8 @@
 import path from 'node:path';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { requireCjs } from '../../core/cjs.js';
 import { COCO_LABELS } from '../models/coco-labels.js';
 import { packageDir } from '../runtimes/package-dir.js';
 import { loadGraphModelFromFiles, tf } from '../runtimes/tfjs-wasm.js';
@@ -15,6 +17,8 @@ import {
   type Detection,
 } from './detection.js';
 import { nmsPerClass, type Box } from './nms.js';
+
+const sharp = requireCjs('sharp') as typeof Sharp;
 
 /**
  * CenterNet (MobileNetV3 backbone, COCO-80) from @vladmandic/human's model folder. Only the
@@ -46,7 +50,7 @@ export class CenterNetNetwork {
     if (this.disposed) throw new Error('the CenterNet network was unloaded');
     const output = tf.tidy(() => {
       const input = tf.tensor4d(Float32Array.from(pixels), [1, SIZE, SIZE, 3]);
-      return this.model.execute({ [INPUT]: input }, OUTPUT) as tf.Tensor;
+      return this.model.execute({ [INPUT]: input }, OUTPUT) as Tensor;
     });
     try {
       return (await output.data()) as Float32Array;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { Tensor3D } from '@tensorflow/tfjs-core';
 import { SerialQueue } from '../serial.js';
 import type { DecodedImage } from '../types.js';
 import { packageDir } from './package-dir.js';
@@ -97,7 +98,7 @@ interface FaceApi {
   nets: Record<(typeof NETS)[number], Net>;
   SsdMobilenetv1Options: new (o: { minConfidence: number; maxResults: number }) => object;
   TinyFaceDetectorOptions: new (o: { inputSize: number; scoreThreshold: number }) => object;
-  detectAllFaces(input: tf.Tensor3D, options: object): DetectTask;
+  detectAllFaces(input: Tensor3D, options: object): DetectTask;
 }
 
 export class FaceNetworks {

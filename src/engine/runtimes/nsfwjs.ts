@@ -8,6 +8,8 @@ import { MAIN_APP_ID } from '../models/owner.js';
 import { SerialQueue } from '../serial.js';
 import type { DecodedImage, LoadedModel, LoadOptions, Runtime } from '../types.js';
 import { packageDir } from './package-dir.js';
+import type * as TfLayers from '@tensorflow/tfjs-layers';
+import { requireCjs } from '../../core/cjs.js';
 
 /** The network's five outputs, in order (nsfwjs's NSFW_CLASSES), as lower-case concept names. */
 export const NSFW_CLASSES = ['drawing', 'hentai', 'neutral', 'porn', 'sexy'] as const;
@@ -23,7 +25,7 @@ export class NsfwjsRuntime implements Runtime {
   async load(_spec: unknown, opts: LoadOptions): Promise<LoadedModel> {
     const { initTfjsWasm, tf } = await import('./tfjs-wasm.js');
     await initTfjsWasm();
-    const { loadLayersModel } = await import('@tensorflow/tfjs-layers');
+    const { loadLayersModel } = requireCjs('@tensorflow/tfjs-layers') as typeof TfLayers;
     const artifacts = readBundledModel('mobilenet_v2');
     const model = await loadLayersModel({ load: () => Promise.resolve(artifacts) });
     const queue = new SerialQueue();

@@ -1,10 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as TfCore from '@tensorflow/tfjs-core';
 import type { io } from '@tensorflow/tfjs-core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import type * as TfWasm from '@tensorflow/tfjs-backend-wasm';
+import type * as TfConverter from '@tensorflow/tfjs-converter';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import { requireCjs } from '../../core/cjs.js';
 import { packageDir } from './package-dir.js';
+
+const tf = requireCjs('@tensorflow/tfjs-core') as typeof TfCore;
+const { setWasmPaths } = requireCjs('@tensorflow/tfjs-backend-wasm') as typeof TfWasm;
+const { loadGraphModel } = requireCjs('@tensorflow/tfjs-converter') as typeof TfConverter;
 
 export { tf };
 

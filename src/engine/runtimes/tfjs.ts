@@ -6,6 +6,9 @@ import { loadTensorModel, validateTensorModel, type TensorBackend } from '../ten
 import type { OutputTensor, Tensor, TensorInfo, TensorModel } from '../tensors/tensor.js';
 import type { LoadedModel, LoadOptions, Runtime } from '../types.js';
 import { modelFilesHandler } from './tfjs-wasm.js';
+import type * as TfConverter from '@tensorflow/tfjs-converter';
+import type * as TfLayers from '@tensorflow/tfjs-layers';
+import { requireCjs } from '../../core/cjs.js';
 
 /**
  * TensorFlow.js models on the wasm backend: `runtime: {kind: tfjs, file: model.json}`, either a
@@ -31,7 +34,7 @@ async function openTfjs(jsonPath: string, _runtime: ConfigReader): Promise<Tenso
   await initTfjsWasm();
   const { handler, bytes, layers } = await modelFilesHandler(jsonPath);
   if (layers) {
-    const tfl = await import('@tensorflow/tfjs-layers');
+    const tfl = requireCjs('@tensorflow/tfjs-layers') as typeof TfLayers;
     const model = await tfl.loadLayersModel(handler);
     const inputs = model.inputs.map((t, i) => ({
       name: model.inputNames[i] ?? t.name,
@@ -54,7 +57,7 @@ async function openTfjs(jsonPath: string, _runtime: ConfigReader): Promise<Tenso
       () => model.dispose(),
     );
   }
-  const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
+  const { loadGraphModel } = requireCjs('@tensorflow/tfjs-converter') as typeof TfConverter;
   const model = await loadGraphModel(handler);
   const describe = (t: { name: string; shape?: number[]; dtype: string }): TensorInfo => ({
     name: t.name,

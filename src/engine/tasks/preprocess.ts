@@ -1,6 +1,8 @@
 import { folderError, type ConfigReader } from '../config-reader.js';
 import { isFloatType, shapeText, type Tensor, type TensorInfo } from '../tensors/tensor.js';
 import type { DecodedImage } from '../types.js';
+import type Sharp from 'sharp';
+import { requireCjs } from '../../core/cjs.js';
 
 /** How an image becomes the model's input tensor: `runtime.preprocess` in config.yaml. */
 export interface Preprocess {
@@ -100,8 +102,8 @@ export async function imageTensor(
 async function resized(image: DecodedImage, width: number, height: number): Promise<Uint8Array> {
   if (image.width === width && image.height === height) return image.rgb;
   const raw = { width: image.width, height: image.height, channels: 3 as const };
-  // imported here: the main thread reads folder configs through this file and never resizes
-  const { default: sharp } = await import('sharp');
+  // loaded here: the main thread reads folder configs through this file and never resizes
+  const sharp = requireCjs('sharp') as typeof Sharp;
   const out = await sharp(image.rgb, { raw }).resize(width, height, { fit: 'fill' }).raw().toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -3,6 +3,8 @@ import { StatusCode } from '../../core/status.js';
 import { maxPixelsFor } from '../limits.js';
 import type { ModelSpec } from '../spec.js';
 import type { DecodedInput, EngineInput } from '../types.js';
+import type Sharp from 'sharp';
+import { requireCjs } from '../../core/cjs.js';
 
 /** One sampled frame of a video input, decoded as the model takes images. */
 export interface DecodedFrame {
@@ -79,7 +81,7 @@ export async function decodeVideoFrames(
   });
   if (!encoded)
     return frames.map((f) => ({ index: f.index, time: f.time, input: { type: 'image', image: f.image } }));
-  const { default: sharp } = await import('sharp');
+  const sharp = requireCjs('sharp') as typeof Sharp;
   return Promise.all(
     frames.map(async (f) => {
       const { width, height, rgb } = f.image;

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from '../kysely.js';
 
 // Frozen once shipped: later schema changes go in new files (0002_..., 0003_...), never here.
 // Only portable column types and constraints, so the same migration runs on SQLite and Postgres.

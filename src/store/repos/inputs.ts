@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql } from '../kysely.js';
 import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/errors.js';
 import { isValidId, newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
