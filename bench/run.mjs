@@ -26,9 +26,9 @@ const EXPECTED = 'dog';
 
 // Sample sizes and targets (see bench/README.md for why each is what it is).
 const STARTUP_RUNS = 15;
-const STARTUP_MAX_RATIO = 3;
+const STARTUP_MAX_RATIO = 1.3;
 const EMBEDDED_RUNS = 5;
-const EMBEDDED_MAX_RATIO = 1.5;
+const EMBEDDED_MAX_RATIO = 1.3;
 const SERVER_REQUESTS = 40;
 const SERVER_WARMUP = 3;
 // One request per side per block, the side that goes first alternating (S D D S S D ...): the noise
