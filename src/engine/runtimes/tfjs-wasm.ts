@@ -7,6 +7,7 @@ import type * as TfConverter from '@tensorflow/tfjs-converter';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { requireCjs } from '../../core/cjs.js';
 import { packageDir } from './package-dir.js';
+import { shiftKernelStacks } from './tfjs-stack-shift.js';
 
 const tf = requireCjs('@tensorflow/tfjs-core') as typeof TfCore;
 const { setWasmPaths } = requireCjs('@tensorflow/tfjs-backend-wasm') as typeof TfWasm;
@@ -35,6 +36,7 @@ async function start(): Promise<void> {
   setWasmPaths(path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist') + path.sep);
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start its wasm backend');
   await tf.ready();
+  shiftKernelStacks(tf);
 }
 
 interface ModelJson {
