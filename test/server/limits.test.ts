@@ -164,7 +164,76 @@ describe('memory budget across request bodies', () => {
     const ok = await call(s, 'POST', LANGUAGE, body);
     assert.equal(ok.status, 200);
   });
+
+  it('a client still sending a refused body gets the refusal, and its connection stays usable', async () => {
+    const held = await rawSocket(s.url);
+    held.socket.write(
+      `POST ${LANGUAGE} HTTP/1.1\r\nHost: x\r\nAuthorization: Key ${s.pat}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${700 * 1024}\r\n\r\n{"inputs":`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await refusedWhileSending(s, 6 * 1024 * 1024, 503);
+    held.socket.destroy();
+    await held.closed;
+  });
 });
+
+describe('a body over the per-body limit', () => {
+  let s: Sibyl;
+  before(async () => {
+    s = await startSibyl({ limits: { bodyLimitBytes: 2 * 1024 * 1024 } });
+  });
+  after(async () => s?.close());
+
+  it('is answered 413 while the client is still sending it, and the connection stays usable', async () => {
+    await refusedWhileSending(s, 3 * 1024 * 1024, 413);
+  });
+});
+
+/**
+ * Sends a whole body of `size` bytes, in pieces, as a client that does not wait for an early
+ * answer does; the refusal must arrive with no write error, and the same connection must answer
+ * the next request.
+ */
+async function refusedWhileSending(s: Sibyl, size: number, status: number): Promise<void> {
+  const sender = await rawSocket(s.url);
+  try {
+    sender.socket.write(
+      `POST ${LANGUAGE} HTTP/1.1\r\nHost: x\r\nAuthorization: Key ${s.pat}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+    );
+    const piece = Buffer.alloc(256 * 1024, 0x20);
+    let writeError: unknown;
+    sender.socket.on('error', (err) => (writeError = err));
+    for (let sent = 0; sent < size && !sender.socket.destroyed; sent += piece.length) {
+      if (!sender.socket.write(piece)) {
+        // a connection the server closes never drains
+        await Promise.race([new Promise((r) => sender.socket.once('drain', r)), sender.closed]);
+      }
+    }
+    const until = (re: RegExp, from: number, what: string) =>
+      within(
+        (async () => {
+          while (!re.test(sender.received().slice(from))) {
+            if (sender.socket.destroyed) throw new Error(`connection closed before ${what}`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        })(),
+        5000,
+        what,
+      );
+    await until(/\r\n\r\n\{.*\}$/s, 0, `the ${status}`);
+    assert.equal(writeError, undefined);
+    assert.match(sender.received(), new RegExp(`^HTTP/1\\.1 ${status} `));
+    assert.doesNotMatch(sender.received(), /connection: close/i);
+    const before = sender.received().length;
+    sender.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(/^HTTP\/1\.1 200 /, before, 'the next answer on that connection');
+  } finally {
+    sender.socket.destroy();
+    await sender.closed;
+  }
+}
 
 describe('timeouts and the connection cap', () => {
   let s: Sibyl;
