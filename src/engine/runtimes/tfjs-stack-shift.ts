@@ -39,7 +39,8 @@ const STRIKES = 2;
 /** Ops remembered (kernel, shapes, attributes); models with varying input sizes would grow it. */
 const MAX_OPS = 4096;
 
-interface Op {
+/** One op's padding choice (exported for its tests). */
+export interface Op {
   /** Calls so far; the first PADDINGS.length try each padding once. */
   calls: number;
   padding: number;
@@ -74,7 +75,7 @@ export function shiftKernelStacks(tf: typeof TfCore): void {
       ...config,
       kernelFunc: (params) => {
         const op = opOf(name, params.inputs, params.attrs);
-        const padding = op.calls < PADDINGS.length ? op.calls : op.padding;
+        const padding = paddingFor(op);
         const start = performance.now();
         const out = Reflect.apply(callPadded, { kernel, params }, PADDINGS[padding]!) as
           TensorInfo | TensorInfo[];
@@ -92,13 +93,24 @@ function opOf(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap | un
   let op = ops.get(key);
   if (!op) {
     if (ops.size >= MAX_OPS) ops.clear();
-    op = { calls: 0, padding: 0, fastest: Infinity, tried: [], strikes: 0 };
+    op = newOp();
     ops.set(key, op);
   }
   return op;
 }
 
-function record(op: Op, padding: number, ms: number): void {
+/** A new op: it will try each padding once, then keep the fastest. */
+export function newOp(): Op {
+  return { calls: 0, padding: 0, fastest: Infinity, tried: [], strikes: 0 };
+}
+
+/** The padding the op's next call uses. */
+export function paddingFor(op: Op): number {
+  return op.calls < PADDINGS.length ? op.calls : op.padding;
+}
+
+/** Records a call's time, and moves the op to the next padding after STRIKES slow calls in a row. */
+export function record(op: Op, padding: number, ms: number): void {
   op.calls += 1;
   if (op.calls <= PADDINGS.length) {
     op.tried[padding] = ms;
