@@ -48,11 +48,17 @@ export function registerBodyBudget(app: FastifyInstance, budgetBytes: number): v
       `request bodies in flight exceed the server's body memory budget of ${Math.round(budgetBytes / 1048576)} MiB`,
     );
   // fastify closes the connection after a refusal from its body parser (a body over the per-body
-  // limit: 413), as the client may still be sending; a body being thrown away is read to its end
-  // instead, so the connection can carry the client's next request
+  // limit: 413), as the client may still be sending. The rest of such a body is thrown away instead,
+  // so the connection can carry the client's next request. Only once the 413 is decided: a route
+  // that streams its body (model file uploads) takes bodies past the limit and reads them itself.
   app.addHook('onSend', async (req, reply) => {
-    if (discarding.has(req.raw) && reply.getHeader('connection') === 'close')
+    if (reply.getHeader('connection') !== 'close') return;
+    if (reply.statusCode === 413) {
+      if (!req.raw.complete) discardBody(req.raw);
       reply.removeHeader('connection');
+    } else if (discarding.has(req.raw)) {
+      reply.removeHeader('connection');
+    }
   });
   app.addHook('preParsing', async (req, reply, payload) => {
     let held = 0;
@@ -63,11 +69,9 @@ export function registerBodyBudget(app: FastifyInstance, budgetBytes: number): v
     reply.raw.once('close', release);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > 0) {
-      // over the per-body limit: fastify answers 413 without reading it; the rest is thrown away
-      if (declared > app.initialConfig.bodyLimit!) {
-        discardBody(req.raw);
-        return payload;
-      }
+      // over the per-body limit: fastify answers 413 without reading it (see onSend), unless the
+      // route streams its body itself
+      if (declared > app.initialConfig.bodyLimit!) return payload;
       if (inUse + declared > budgetBytes) {
         discardBody(req.raw);
         throw refuse();
@@ -81,7 +85,7 @@ export function registerBodyBudget(app: FastifyInstance, budgetBytes: number): v
       new Transform({
         transform(chunk: Buffer, _enc, done) {
           if (inUse + chunk.length > budgetBytes) {
-            void reply.header('connection', 'close');
+            discardBody(req.raw);
             done(refuse());
             return;
           }

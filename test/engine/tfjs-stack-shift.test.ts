@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { requireCjs } from '../../src/core/cjs.js';
-import { newOp, paddingFor, record } from '../../src/engine/runtimes/tfjs-stack-shift.js';
+import { newOp, paddingFor, record, shiftedKernels } from '../../src/engine/runtimes/tfjs-stack-shift.js';
 import { initTfjsWasm } from '../../src/engine/runtimes/tfjs-wasm.js';
 
 describe('choosing a padding', () => {
@@ -64,6 +64,11 @@ describe('the wrapped kernels', () => {
         return [...tf.conv2d(image, filter, 1, 'same').dataSync(), ...tf.matMul(a, b).dataSync()];
       });
     assert.equal(tf.getBackend(), 'wasm');
+    for (const name of ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul'])
+      assert.ok(
+        shiftedKernels.has(tf.getKernel(name, 'wasm')!.kernelFunc),
+        `${name} runs through the padding`,
+      );
     // every padding in turn, then the chosen one
     const wasm = Array.from({ length: 6 }, compute);
     await tf.setBackend('cpu');

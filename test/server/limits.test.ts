@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { Readable } from 'node:stream';
+import { ModelUploads, V2Client } from '../../src/sdk/client.js';
+import { HttpTransport } from '../../src/sdk/transport.js';
 import { writeFileAtomic } from '../../src/server/atomic-file.js';
 import { startServer } from '../../src/server/main.js';
 import { startSibyl, type Sibyl } from '../clients/server.js';
@@ -187,6 +190,24 @@ describe('a body over the per-body limit', () => {
 
   it('is answered 413 while the client is still sending it, and the connection stays usable', async () => {
     await refusedWhileSending(s, 3 * 1024 * 1024, 413);
+  });
+
+  it('except on a route that streams its body: a model file upload larger than the limit arrives whole', async () => {
+    const uploads = new ModelUploads(new V2Client(new HttpTransport(s.url), s.pat));
+    const size = 5 * 1024 * 1024;
+    const { upload } = await uploads.start({ userId: s.userId, appId: 'big', modelId: 'weights' }, [
+      { path: 'config.yaml', size: 1 },
+      { path: 'model.onnx', size },
+    ]);
+    try {
+      const piece = Buffer.alloc(256 * 1024, 7);
+      await uploads.putFile(s.userId, upload.id, 'model.onnx', {
+        bytes: size,
+        open: () => Readable.from(Array.from({ length: size / piece.length }, () => piece)),
+      });
+    } finally {
+      await uploads.cancel(s.userId, upload.id);
+    }
   });
 });
 

@@ -98,12 +98,22 @@ describe('toEngineInputs', () => {
           err.details ?? '',
         ),
     );
-    // nothing of the refused request runs or waits: only the first request's 2 running and 2 queued
-    // (its other 4 URLs hold reserved places)
-    assert.deepEqual(shared.status(), { active: 2, waiting: 2 });
+    // nothing of the refused request runs or waits: only the first request's 2 running, and its 6
+    // others waiting (2 in line for a slot, 4 not yet asked for by its fetch loop)
+    assert.deepEqual(shared.status(), { active: 2, waiting: 6 });
     assert.equal((await first).length, 8);
     // once the line has drained the same request fits
     assert.equal((await toEngineInputs(ctx({}, shared), urls(2, 'c'))).length, 2);
+  });
+
+  it('with nothing waiting, a request of more URLs than may wait is still admitted', async () => {
+    const shared = new DownloadQueue({ concurrency: 1, maxWaiting: 3 });
+    const many = Array.from({ length: 10 }, (_, i) => ({
+      type: 'image' as const,
+      url: `${server.url}/m${i}`,
+    }));
+    assert.equal((await toEngineInputs(ctx({}, shared), many)).length, 10);
+    assert.deepEqual(shared.status(), { active: 0, waiting: 0 });
   });
 
   it('a failed request gives back the places of the URLs it never fetched', async () => {

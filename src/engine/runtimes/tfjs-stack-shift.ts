@@ -61,6 +61,8 @@ function callPadded(this: Call): TensorInfo | TensorInfo[] {
 
 const ops = new Map<string, Op>();
 let installed = false;
+/** The wrappers registered in place of the kernels (so a test can tell they are in place). */
+export const shiftedKernels = new WeakSet<KernelFunc>();
 
 /** Wraps the wasm backend's GEMM and convolution kernels, once per process; see above. */
 export function shiftKernelStacks(tf: typeof TfCore): void {
@@ -71,18 +73,17 @@ export function shiftKernelStacks(tf: typeof TfCore): void {
     if (!config) continue;
     const kernel = config.kernelFunc;
     tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({
-      ...config,
-      kernelFunc: (params) => {
-        const op = opOf(name, params.inputs, params.attrs);
-        const padding = paddingFor(op);
-        const start = performance.now();
-        const out = Reflect.apply(callPadded, { kernel, params }, PADDINGS[padding]!) as
-          TensorInfo | TensorInfo[];
-        record(op, padding, performance.now() - start);
-        return out;
-      },
-    });
+    const shifted: KernelFunc = (params) => {
+      const op = opOf(name, params.inputs, params.attrs);
+      const padding = paddingFor(op);
+      const start = performance.now();
+      const out = Reflect.apply(callPadded, { kernel, params }, PADDINGS[padding]!) as
+        TensorInfo | TensorInfo[];
+      record(op, padding, performance.now() - start);
+      return out;
+    };
+    shiftedKernels.add(shifted);
+    tf.registerKernel({ ...config, kernelFunc: shifted });
   }
 }
 

@@ -52,7 +52,9 @@ export class DownloadQueue {
   admit(count: number): DownloadTicket {
     const free = Math.max(0, this.limits.concurrency - this.active);
     const queued = this.line.length + this.reserved;
-    if (count > 0 && queued + count - free > this.limits.maxWaiting) {
+    // with nothing waiting a request is always admitted, however many URLs it has (up to 128),
+    // so a small --url-downloads never refuses one for good
+    if (count > 0 && queued > 0 && queued + count - free > this.limits.maxWaiting) {
       const ahead = queued + count - free;
       const seconds = Math.max(1, Math.ceil((ahead / this.limits.concurrency) * this.meanSeconds));
       throw new BusyError(
@@ -93,8 +95,9 @@ export class DownloadQueue {
     }
   }
 
+  /** Waiting: admitted and not yet downloading (in line for a slot, or not yet asked for one). */
   status(): DownloadQueueStatus {
-    return { active: this.active, waiting: this.line.length };
+    return { active: this.active, waiting: this.line.length + this.reserved };
   }
 
   private wait(signal?: AbortSignal): Promise<void> {

@@ -96,9 +96,20 @@ export function namesInput(named: NamedInputs | undefined): boolean {
  * params, and reads local media. Returns the input's data (when one was named) and the params.
  */
 export async function resolveNamed(
-  named: NamedInputs,
+  given: NamedInputs,
   facts: ModelFacts,
 ): Promise<{ data?: Data; params: InferenceParams }> {
+  // a key that names one of the model's params is that param, even when it mentions a medium
+  // (a model folder's `image_size`): only the model's params say so, hence here and not at parsing
+  const isParam = (key: string) => facts.params.some((p) => p.name === key);
+  const named: NamedInputs = {
+    ...given,
+    media: given.media.filter((m) => !isParam(m.key)),
+    rawParams: {
+      ...given.rawParams,
+      ...Object.fromEntries(given.media.filter((m) => isParam(m.key)).map((m) => [m.key, m.value])),
+    },
+  };
   const takes = facts.inputs;
   const wrong = [
     ...(named.text && takes.length > 0 && !takes.includes('text') ? [named.text.key] : []),
