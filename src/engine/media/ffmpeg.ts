@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { StatusCode } from '../../core/status.js';
 import { commandOnPath } from '../requirements.js';
+import { runProgram } from './program.js';
 
 /** What a caller is told to run when a format needs ffmpeg and it is missing (Debian's package). */
 export const FFMPEG_INSTALL = 'apt-get install ffmpeg';
@@ -53,51 +53,27 @@ export const FFMPEG_PREFIX = [
 ] as const;
 
 /**
- * Runs ffmpeg once. It is killed (SIGKILL) on timeout, on the caller's abort, and when onOutput
- * refuses what it wrote; its stderr is kept only for the error when it fails.
+ * Runs ffmpeg once (see runProgram: killed on timeout, abort or a refused output; stderr only for
+ * the error).
  */
 export function runFfmpeg(run: FfmpegRun): Promise<void> {
   const timeoutMs = run.timeoutMs ?? FFMPEG_TIMEOUT_MS;
-  const { signal, what } = run;
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(ffmpegAborted(what));
-    const child = spawn(run.command, [...FFMPEG_PREFIX, ...run.args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let failure: Error | undefined;
-    const stop = (error: Error) => {
-      failure ??= error;
-      child.kill('SIGKILL');
-    };
-    const timer = setTimeout(
-      () => stop(mediaError(`ffmpeg took longer than ${timeoutMs / 1000} s to decode this ${what}`)),
-      timeoutMs,
-    );
-    const onAbort = () => stop(ffmpegAborted(what));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (failure) return;
-      const refused = run.onOutput(chunk);
-      if (refused) stop(refused);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < 4000) stderr += chunk.toString();
-    });
-    // ffmpeg closes stdin early on a bad input; that EPIPE is not the error to report
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(run.stdin);
-    child.on('error', (error) => stop(new Error(`ffmpeg could not be started: ${error.message}`)));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (failure) return reject(failure);
-      if (code !== 0) {
-        const why = stderr.trim().split('\n').slice(-2).join('; ') || `exit code ${code}`;
-        return reject(mediaError(`ffmpeg could not decode this ${what}: ${why}`));
-      }
-      resolve();
-    });
+  const { what } = run;
+  return runProgram({
+    command: run.command,
+    args: [...FFMPEG_PREFIX, ...run.args],
+    ...(run.stdin ? { stdin: run.stdin } : {}),
+    timeoutMs,
+    ...(run.signal ? { signal: run.signal } : {}),
+    onOutput: run.onOutput,
+    errors: {
+      timedOut: () => mediaError(`ffmpeg took longer than ${timeoutMs / 1000} s to decode this ${what}`),
+      aborted: () => ffmpegAborted(what),
+      failed: (stderr, code) =>
+        mediaError(
+          `ffmpeg could not decode this ${what}: ${stderr.split('\n').slice(-2).join('; ') || `exit code ${code}`}`,
+        ),
+    },
   });
 }
 

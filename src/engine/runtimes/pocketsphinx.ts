@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,6 +7,7 @@ import { StatusCode } from '../../core/status.js';
 import type { Data, InferenceParams } from '../../core/wire.js';
 import type { ModelSpec } from '../spec.js';
 import type { DecodedAudio, DecodedInput, LoadedModel, Runtime } from '../types.js';
+import { runProgram } from '../media/program.js';
 
 /** Where Debian's pocketsphinx-en-us puts the US English acoustic model, language model and dictionary. */
 export const DEBIAN_EN_US = '/usr/share/pocketsphinx/model/en-us';
@@ -108,40 +108,32 @@ async function transcribe(
   }
 }
 
-/** Runs the decoder; stderr is read only to say why it failed (its logs stay on this side). */
-function run(command: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let failure: Error | undefined;
-    const stop = (error: Error) => {
-      failure ??= error;
-      child.kill('SIGKILL');
-    };
-    const timer = setTimeout(
-      () =>
-        stop(new Error(`pocketsphinx took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`)),
-      timeoutMs,
-    );
-    const onAbort = () => stop(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stderr.length < 4000) stderr += chunk;
-    });
-    child.on('error', (error) => stop(new Error(`${command} could not be started: ${error.message}`)));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (failure) return reject(failure);
-      if (code !== 0) {
-        const why = stderr.trim().split('\n').slice(-1)[0] || `exit code ${code}`;
-        return reject(new Error(`pocketsphinx failed: ${why}`));
-      }
-      resolve(stdout);
-    });
+/** Runs the decoder and returns what it printed; stderr is read only to say why it failed. */
+async function run(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  await runProgram({
+    command,
+    args,
+    timeoutMs,
+    ...(signal ? { signal } : {}),
+    onOutput: (chunk) => {
+      chunks.push(chunk);
+      return undefined;
+    },
+    errors: {
+      timedOut: () =>
+        new Error(`pocketsphinx took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`),
+      aborted: () => (signal?.reason instanceof Error ? signal.reason : new Error('aborted')),
+      failed: (stderr, code) =>
+        new Error(`pocketsphinx failed: ${stderr.split('\n').slice(-1)[0] || `exit code ${code}`}`),
+    },
   });
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** 16-bit PCM mono WAV of float samples (clipped to [-1, 1]). */
