@@ -27,7 +27,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { bootstrapPat, startServe } from './serve-process.mjs';
+import { request } from './http.mjs';
+import { bootstrapPat, childEnv, startServe } from './serve-process.mjs';
 import { runStandalone } from './standalone.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -131,31 +132,6 @@ function cpuMsOf(pid) {
   }
 }
 
-function request(agent, url, method, headers, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method,
-        agent,
-        headers: body
-          ? { ...headers, 'content-type': 'application/json', 'content-length': body.length }
-          : headers,
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** decode + predict seconds and batches the server's engine has spent on a model, from /metrics. */
 function stageTotals(metrics, modelId) {
   const totals = { decode: 0, predict: 0, count: 0 };
@@ -204,13 +180,7 @@ export async function benchBuiltins(ctx) {
   if (models.length === 0) throw new Error(`no built-in model among ${ctx.only}`);
   const skipped = [];
   const work = await ctx.tempDir('builtins');
-  const env = {
-    ...process.env,
-    SIBYL_HOME: path.join(work, 'home'),
-    XDG_CONFIG_HOME: path.join(work, 'config'),
-  };
-  for (const key of Object.keys(env)) if (key.startsWith('CLARIFAI_')) delete env[key];
-  delete env.NODE_OPTIONS;
+  const env = childEnv(path.join(work, 'home'), path.join(work, 'config'));
 
   const stack = [];
   const loadavgBefore = os.loadavg();

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { markdownTable } from './report.mjs';
+import { childEnv } from './serve-process.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'clarifai.js');
@@ -91,13 +92,7 @@ async function main() {
   }
 
   const work = mkdtempSync(path.join(os.tmpdir(), 'sibyl-bench-batch-'));
-  const env = {
-    ...process.env,
-    SIBYL_HOME: path.join(work, 'home'),
-    XDG_CONFIG_HOME: path.join(work, 'config'),
-  };
-  for (const key of Object.keys(env)) if (key.startsWith('CLARIFAI_')) delete env[key];
-  delete env.NODE_OPTIONS;
+  const env = childEnv(path.join(work, 'home'), path.join(work, 'config'));
   const folder = path.join(work, 'photos');
   mkdirSync(folder);
   const sources = readdirSync(PHOTOS).filter((f) => f.endsWith('.jpg'));

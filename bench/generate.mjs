@@ -30,7 +30,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { bootstrapPat, startServe } from './serve-process.mjs';
+import { bootstrapPat, childEnv, startServe } from './serve-process.mjs';
 import { runStandalone } from './standalone.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -274,13 +274,7 @@ export async function benchGenerate(ctx) {
   const maxTokens = ctx.maxTokens ?? 512;
   let served = 0; // tokens the server generated, warm-ups included (for --profile)
   const work = await ctx.tempDir('generate');
-  const env = {
-    ...process.env,
-    SIBYL_HOME: path.join(work, 'home'),
-    XDG_CONFIG_HOME: path.join(work, 'config'),
-  };
-  for (const key of Object.keys(env)) if (key.startsWith('CLARIFAI_')) delete env[key];
-  delete env.NODE_OPTIONS;
+  const env = childEnv(path.join(work, 'home'), path.join(work, 'config'));
   const modelsDir = path.join(work, 'models');
   await mkdir(path.join(modelsDir, 'tiny-llama'), { recursive: true });
   const file = writeModelFolder(modelsDir, env);

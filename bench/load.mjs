@@ -32,6 +32,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { markdownTable } from './report.mjs';
+import { childEnv } from './serve-process.mjs';
 import { runStandalone } from './standalone.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -70,9 +71,7 @@ process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
 /** Forks load-server.mjs in `mode`; resolves once it listens. Its stdout (the request log) goes to a file. */
 async function startServer(mode, dataDir) {
-  const env = { ...process.env, SIBYL_HOME: dataDir, XDG_CONFIG_HOME: dataDir };
-  for (const key of Object.keys(env))
-    if (key.startsWith('CLARIFAI_') || key === 'NODE_OPTIONS') delete env[key];
+  const env = childEnv(dataDir);
   const log = openSync(path.join(dataDir, 'requests.log'), 'a');
   const child = fork(SERVER, [mode, dataDir], { cwd: ROOT, env, stdio: ['ignore', log, 'inherit', 'ipc'] });
   children.add(child);

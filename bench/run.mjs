@@ -14,7 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { request } from './http.mjs';
 import { markdownTable } from './report.mjs';
+import { childEnv } from './serve-process.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'clarifai.js');
@@ -72,14 +74,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     removeTempDirs();
     process.exit(130);
   });
-}
-
-/** A child environment with no Clarifai login, so the CLI takes the embedded path. */
-function childEnv(home) {
-  const env = { ...process.env, SIBYL_HOME: home, XDG_CONFIG_HOME: home };
-  for (const key of Object.keys(env)) if (key.startsWith('CLARIFAI_')) delete env[key];
-  delete env.NODE_OPTIONS;
-  return env;
 }
 
 /**
@@ -338,34 +332,8 @@ async function benchServer() {
   cleanups.push(async () => agent.destroy());
   const route = '/v2/users/clarifai/apps/main/models/general-image-recognition/outputs';
 
-  function post() {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: route,
-          method: 'POST',
-          agent,
-          headers: {
-            authorization: `Key ${pat}`,
-            'content-type': 'application/json',
-            'content-length': body.length,
-          },
-        },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
+  const post = () =>
+    request(agent, `http://127.0.0.1:${port}${route}`, 'POST', { authorization: `Key ${pat}` }, body);
   const inRequest = [];
   async function viaServer() {
     innerMs = NaN;

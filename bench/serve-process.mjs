@@ -8,6 +8,18 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'clarifai.js');
 
+/**
+ * A child environment with no Clarifai login (every CLARIFAI_* variable dropped, its own
+ * SIBYL_HOME and config folder), so the CLI takes the embedded path and nothing of the user's
+ * own config is touched; no NODE_OPTIONS, so a child is measured as it would run.
+ */
+export function childEnv(home, config = home) {
+  const env = { ...process.env, SIBYL_HOME: home, XDG_CONFIG_HOME: config };
+  for (const key of Object.keys(env)) if (key.startsWith('CLARIFAI_')) delete env[key];
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
 const running = new Set();
 process.on('exit', () => {
   for (const child of running) killGroup(child, 'SIGKILL');
