@@ -22,7 +22,13 @@ import { isolatedEnv, ROOT } from '../helpers/cli.js';
 import { ggufModelFolder, openAiModelFolder } from '../helpers/llm-folders.js';
 import { RGB, solidPng } from '../helpers/model-folders.js';
 import { startServe, type Served } from '../helpers/serve.js';
-import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+import {
+  CHROMIUM,
+  closeCleanPage,
+  launchChromium,
+  openWatchedPage,
+  type WatchedPage,
+} from '../helpers/browser.js';
 
 const SHOTS = join(ROOT, 'test-output/playground');
 const MODEL = 'meta/Llama-2/tiny-llama';
@@ -121,31 +127,17 @@ describe(
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
-    async function openPage(model = MODEL): Promise<{ page: Page; problems: string[]; requests: string[] }> {
-      const page = await browser!.newPage();
-      const problems: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('request', (r) => requests.push(r.url()));
-      await page.goto(served!.url);
-      await page.fill('#pat', pat);
-      await page.click('#sign-in-button');
-      await page.waitForSelector('#workspace:not([hidden]) .model');
-      await page.click(`.model[data-model="${model}"]`);
-      await page.waitForSelector(`.model[data-model="${model}"][aria-selected="true"]`);
-      return { page, problems, requests };
+    async function openPage(model = MODEL): Promise<WatchedPage> {
+      const t = await openWatchedPage(browser!, served!.url);
+      await t.page.fill('#pat', pat);
+      await t.page.click('#sign-in-button');
+      await t.page.waitForSelector('#workspace:not([hidden]) .model');
+      await t.page.click(`.model[data-model="${model}"]`);
+      await t.page.waitForSelector(`.model[data-model="${model}"][aria-selected="true"]`);
+      return t;
     }
 
-    async function done(t: { page: Page; problems: string[]; requests: string[] }): Promise<void> {
-      const origin = new URL(served!.url).origin;
-      const foreign = t.requests.filter((u) => !u.startsWith(`${origin}/`) && !/^(blob|data):/.test(u));
-      assert.deepEqual(foreign, [], 'the page asked for nothing outside this server');
-      assert.deepEqual(t.problems, []);
-      await t.page.close();
-    }
+    const done = (t: WatchedPage) => closeCleanPage(t, served!.url, { secret: pat });
 
     /** Sets the generation fields (cleared first) and the prompt. */
     async function fill(page: Page, params: Record<string, number>): Promise<void> {

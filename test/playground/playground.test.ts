@@ -23,7 +23,13 @@ import {
   solidPng,
 } from '../helpers/model-folders.js';
 import { startServe, type Served } from '../helpers/serve.js';
-import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+import {
+  CHROMIUM,
+  closeCleanPage,
+  launchChromium,
+  openWatchedPage,
+  type WatchedPage,
+} from '../helpers/browser.js';
 
 const SHOTS = join(ROOT, 'test-output/playground');
 const run = promisify(execFile);
@@ -84,22 +90,8 @@ describe(
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
-    /**
-     * A fresh tab (its own sessionStorage) whose console errors, page errors and requests are kept:
-     * every test ends by checking the page broke nothing and talked to no other origin.
-     */
-    async function openPage(): Promise<{ page: Page; problems: string[]; requests: string[] }> {
-      const page = await browser!.newPage();
-      const problems: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('request', (r) => requests.push(r.url()));
-      await page.goto(served!.url);
-      return { page, problems, requests };
-    }
+    /** Every test ends by checking the page broke nothing and talked to no other origin. */
+    const openPage = () => openWatchedPage(browser!, served!.url);
 
     async function signIn(page: Page): Promise<void> {
       await page.fill('#pat', pat);
@@ -140,14 +132,7 @@ describe(
       await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
     }
 
-    async function done(t: { page: Page; problems: string[]; requests: string[] }): Promise<void> {
-      const origin = new URL(served!.url).origin;
-      const foreign = t.requests.filter((u) => !u.startsWith(`${origin}/`) && !/^(blob|data):/.test(u));
-      assert.deepEqual(foreign, [], 'the page asked for nothing outside this server');
-      assert.equal(t.requests.filter((u) => u.includes(pat)).length, 0, 'the PAT is never in a URL');
-      assert.deepEqual(t.problems, []);
-      await t.page.close();
-    }
+    const done = (t: WatchedPage) => closeCleanPage(t, served!.url, { secret: pat });
 
     it('serves the page and its files without a key, under a CSP that allows no remote source; /v2 still needs a key', async () => {
       const page = await fetch(`${served!.url}/`);

@@ -21,7 +21,7 @@ import { pathShape } from '../../src/server/openapi/document.js';
 import { loadRestSchema } from '../../src/server/proto/schema.js';
 import { SERVED_RPCS } from '../../src/server/services/v2-rpcs.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+import { CHROMIUM, launchChromium, openWatchedPage } from '../helpers/browser.js';
 
 interface Doc {
   openapi: string;
@@ -151,15 +151,7 @@ describe('/docs in a browser', { skip: existsSync(CHROMIUM) ? false : `no ${CHRO
   });
 
   it('renders the routes by tag and sends a request with the typed key', { timeout: 20_000 }, async () => {
-    const page = await browser!.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(`${base}/docs`);
+    const { page, problems, requests } = await openWatchedPage(browser!, `${base}/docs`);
     await page.locator('section[data-tag="v2 models"]').waitFor();
     assert.ok((await page.locator('section[data-tag="OpenAI-compatible (/v1)"] details.op').count()) >= 6);
 
@@ -179,7 +171,7 @@ describe('/docs in a browser', { skip: existsSync(CHROMIUM) ? false : `no ${CHRO
     assert.deepEqual(stored, [1, 0, '']);
     // the keyless try's 401 is the only error the console may show
     assert.deepEqual(problems, [
-      'Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+      'console: Failed to load resource: the server responded with a status of 401 (Unauthorized)',
     ]);
     for (const url of requests) assert.ok(url.startsWith(`${base}/`), url);
     await page.close();
