@@ -11,13 +11,16 @@ import type { InputSource } from './request-shape.js';
 // Whitespace after padding is only matched after an '=', so no input makes it backtrack badly.
 const BASE64 = /^[A-Za-z0-9+/_\s-]*(?:=\s*){0,2}$/;
 
-/** Turns an input's media (raw text, base64 or a URL the server fetches) into engine input. */
-export async function toEngineInput(
+/**
+ * Turns an input's media (raw text, base64 or a URL the server fetches) into engine input; a URL
+ * is fetched through `download` (the request's place in the server-wide download queue).
+ */
+async function toEngineInput(
   ctx: ServiceContext,
   src: InputSource,
   where: string,
-  signal?: AbortSignal,
-  download: (fetch: () => Promise<Uint8Array>) => Promise<Uint8Array> = (fetch) => fetch(),
+  signal: AbortSignal,
+  download: (fetch: () => Promise<Uint8Array>) => Promise<Uint8Array>,
 ): Promise<EngineInput> {
   let bytes: Uint8Array;
   if (src.raw !== undefined) {
@@ -38,7 +41,7 @@ export async function toEngineInput(
         allowPrivate: ctx.options.allowPrivateUrls,
         maxBytes: ctx.options.maxUrlBytes,
         timeoutMs: ctx.options.urlTimeoutMs,
-        ...(signal ? { signal } : {}),
+        signal,
       });
       return fetched.bytes;
     });
