@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 
+export type { Command };
+
 /** What every command registration in program*.ts shares. */
 
 export type Env = Readonly<Record<string, string | undefined>>;
