@@ -118,7 +118,14 @@ function httpStatusFor(err: SibylError): number {
     case StatusCode.NODEPOOL_DOES_NOT_EXIST:
     case StatusCode.COMPUTE_CLUSTER_DOES_NOT_EXIST:
     case StatusCode.DEPLOYMENT_DOES_NOT_EXIST:
+    case StatusCode.RUNNER_DOES_NOT_EXIST:
       return 404;
+    case StatusCode.RUNNER_PERMISSION_DENIED:
+      return 403;
+    case StatusCode.RUNNER_NEEDS_RETRY:
+      return 503;
+    case StatusCode.RUNNER_PROCESSING_FAILED:
+      return 502;
     case StatusCode.INPUT_DUPLICATE:
       return 409;
     case StatusCode.MODEL_BUSY_PLEASE_RETRY:
@@ -147,6 +154,7 @@ function retryAfter(err: SibylError): { retryAfterSeconds?: number } {
     StatusCode.MODEL_LOADING,
     StatusCode.MODEL_DEPLOYING,
     StatusCode.TRY_AGAIN,
+    StatusCode.RUNNER_NEEDS_RETRY,
   ];
   if (err instanceof BusyError || err instanceof ThrottledError)
     return { retryAfterSeconds: err.retryAfterSeconds };
