@@ -4,6 +4,10 @@ import { StatusCode } from '../core/status.js';
 import { createDialect, type DialectKind, type StoreLocation } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
 import { AppsRepo } from './repos/apps.js';
+import { ComputeClustersRepo } from './repos/compute-clusters.js';
+import { DeploymentsRepo } from './repos/deployments.js';
+import { NodepoolsRepo } from './repos/nodepools.js';
+import { RunnersRepo } from './repos/runners.js';
 import type { RepoContext } from './repos/common.js';
 import { InputsRepo } from './repos/inputs.js';
 import { ModelsRepo } from './repos/models.js';
@@ -23,6 +27,10 @@ export interface Store {
   readonly apps: AppsRepo;
   readonly models: ModelsRepo;
   readonly inputs: InputsRepo;
+  readonly computeClusters: ComputeClustersRepo;
+  readonly nodepools: NodepoolsRepo;
+  readonly deployments: DeploymentsRepo;
+  readonly runners: RunnersRepo;
   /** Names of the migrations this open applied (empty when the schema was already current). */
   readonly migrated: readonly string[];
   /** The query builder, for tests and store-internal use; other layers go through the repos. */
@@ -76,6 +84,10 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     apps: new AppsRepo(ctx),
     models: new ModelsRepo(ctx),
     inputs: new InputsRepo(ctx),
+    computeClusters: new ComputeClustersRepo(ctx),
+    nodepools: new NodepoolsRepo(ctx),
+    deployments: new DeploymentsRepo(ctx),
+    runners: new RunnersRepo(ctx),
     async close() {
       if (closed) return;
       closed = true;

@@ -36,3 +36,27 @@ export {
   type Visibility,
 } from './repos/models.js';
 export type { InputRecord, InputsRepo, NewInput } from './repos/inputs.js';
+export type {
+  ComputeClusterFields,
+  ComputeClusterRecord,
+  ComputeClustersRepo,
+  NewComputeCluster,
+} from './repos/compute-clusters.js';
+export {
+  ENDPOINT_PROTOCOLS,
+  type EndpointProtocol,
+  type NewNodepool,
+  type NodepoolEndpoint,
+  type NodepoolFields,
+  type NodepoolKind,
+  type NodepoolRecord,
+  type NodepoolsRepo,
+} from './repos/nodepools.js';
+export type {
+  DeploymentFields,
+  DeploymentRecord,
+  DeploymentsRepo,
+  NewDeployment,
+  NodepoolRef,
+} from './repos/deployments.js';
+export type { NewRunner, RunnerFields, RunnerRecord, RunnersRepo } from './repos/runners.js';

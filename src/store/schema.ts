@@ -89,6 +89,74 @@ export interface InputsTable {
   created_at: string;
 }
 
+export interface ComputeClustersTable {
+  user_id: string;
+  id: string;
+  description: Generated<string>;
+  /** Clarifai's cloud_provider.id; 'local' for a cluster of this server's own making. */
+  cloud_provider_id: Generated<string>;
+  region: Generated<string>;
+  cluster_type: Generated<string>;
+  managed_by: Generated<string>;
+  /** 'private' or 'public', kept as sent; only the owner (or an admin) reads a cluster. */
+  visibility: Generated<string>;
+  created_at: string;
+  modified_at: string;
+}
+
+export interface NodepoolsTable {
+  user_id: string;
+  compute_cluster_id: string;
+  id: string;
+  description: Generated<string>;
+  /** 'runners' (remote runners register in it) or 'endpoint' (an external model server). */
+  kind: Generated<string>;
+  /** JSON: the endpoint (protocol, base_url, model?, api_key_env?); null for kind 'runners'. */
+  endpoint: string | null;
+  min_instances: Generated<number>;
+  max_instances: Generated<number>;
+  /** JSON object: the wire metadata as sent (Sibyl's own part under "sibyl"). */
+  metadata: Generated<string>;
+  created_at: string;
+  modified_at: string;
+}
+
+export interface DeploymentsTable {
+  user_id: string;
+  id: string;
+  description: Generated<string>;
+  model_user_id: string;
+  model_app_id: string;
+  model_id: string;
+  /** null: the model's latest version (Clarifai's deploy_latest_version). */
+  model_version_id: string | null;
+  /** JSON: ordered list of {compute_cluster_id, id}, all the deployment owner's. */
+  nodepools: Generated<string>;
+  /** Clarifai's Deployment.SchedulingChoice number. */
+  scheduling_choice: Generated<number>;
+  min_replicas: Generated<number>;
+  max_replicas: Generated<number>;
+  /** JSON object. */
+  metadata: Generated<string>;
+  created_at: string;
+  modified_at: string;
+}
+
+export interface RunnersTable {
+  /** Globally unique (newId() unless the creator chose one). */
+  id: string;
+  user_id: string;
+  compute_cluster_id: string;
+  nodepool_id: string;
+  description: Generated<string>;
+  /** JSON: Clarifai's Worker (the model it serves); null when not said. */
+  worker: string | null;
+  /** JSON object. */
+  metadata: Generated<string>;
+  created_at: string;
+  modified_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   pats: PatsTable;
@@ -96,4 +164,8 @@ export interface Database {
   models: ModelsTable;
   model_versions: ModelVersionsTable;
   inputs: InputsTable;
+  compute_clusters: ComputeClustersTable;
+  nodepools: NodepoolsTable;
+  deployments: DeploymentsTable;
+  runners: RunnersTable;
 }
