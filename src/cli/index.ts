@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type * as CommanderModule from 'commander';
-import type { Command } from 'commander';
-import { requireCjs } from '../core/cjs.js';
+import { ArgsError } from './args/errors.js';
 import { rewriteAliases } from './argv.js';
 import { describeError, EXIT_USAGE } from './errors.js';
 import { buildProgram } from './program.js';
-
-const { CommanderError } = requireCjs('commander') as typeof CommanderModule;
 
 /** The `clarifai` entry point: parse, run, and turn any error into one line and an exit code. */
 export async function main(
@@ -21,25 +17,20 @@ export async function main(
     });
   }
   const program = buildProgram(env, version());
-  program.exitOverride();
-  for (const cmd of allCommands(program)) cmd.exitOverride();
   try {
-    await program.parseAsync(rewriteAliases(argv.slice(2)), { from: 'user' });
+    await program.parseAsync(rewriteAliases(argv.slice(2)));
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // commander already printed its message (or the help)
-      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err instanceof ArgsError) {
+      // a command group named alone prints its help, on stderr as it is not what was asked for
+      process.stderr.write(err.help ?? `error: ${err.message} (see --help)\n`);
+      return EXIT_USAGE;
     }
     const { line, exitCode } = describeError(err);
     process.stderr.write(`${line}\n`);
     if (env.SIBYL_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return exitCode;
   }
-}
-
-function allCommands(cmd: Command): Command[] {
-  return [cmd, ...cmd.commands.flatMap(allCommands)];
 }
 
 function version(): string {

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from './args/command.js';
 
 export type { Command };
 
@@ -19,6 +19,5 @@ export function sub(parent: Command, nameAndArgs: string, description: string, e
     .command(nameAndArgs)
     .description(description)
     .helpOption('-h, --help', HELP)
-    .helpCommand(false)
     .addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`);
 }

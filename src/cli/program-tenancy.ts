@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from './args/command.js';
 import { sub, type Env } from './program-helpers.js';
 
 /** `clarifai pat|app|user`: keys, apps and users on a server with tenancy. */

@@ -1,10 +1,7 @@
-import type * as CommanderModule from 'commander';
-import { requireCjs } from '../core/cjs.js';
+import { Command } from './args/command.js';
+import { Option } from './args/option.js';
 import { collect, HELP, sub, type Env } from './program-helpers.js';
 import { registerTenancy } from './program-tenancy.js';
-
-const { Command, Option } = requireCjs('commander') as typeof CommanderModule;
-type Command = CommanderModule.Command;
 
 /** Clarifai's single-dash aliases, shown in help; src/cli/argv.ts rewrites them before parsing. */
 const ALIAS_TERMS: Record<string, string> = {
@@ -19,7 +16,7 @@ const LLM = 'meta/Llama-2/models/llama2-7b-chat';
 
 /**
  * Every command is registered here; each command's module is imported only when it runs, so
- * `clarifai --help` loads nothing but commander.
+ * `clarifai --help` loads nothing but the parser in args/.
  */
 export function buildProgram(env: Env, version: string): Command {
   const program = new Command('clarifai')
@@ -28,8 +25,6 @@ export function buildProgram(env: Env, version: string): Command {
     )
     .version(version, '--version', 'Show the version and exit.')
     .helpOption('-h, --help', HELP)
-    .helpCommand(false)
-    .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (see --help)\n`) })
     .addHelpText(
       'after',
       '\nWith no login, commands run on the embedded engine (data in $SIBYL_HOME, else $XDG_DATA_HOME/sibyl).\n' +

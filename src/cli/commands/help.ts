@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../args/command.js';
 import { CliUsageError } from '../errors.js';
 import { closest } from '../suggest.js';
 

@@ -1,4 +1,5 @@
-import type { Command, Option } from 'commander';
+import type { Command } from '../args/command.js';
+import type { Option } from '../args/option.js';
 import { CliUsageError } from '../errors.js';
 import { closest } from '../suggest.js';
 import { readYamlMapping } from '../yaml-file.js';
@@ -11,7 +12,7 @@ const NOT_LAYERED = new Set(['config', 'dataDir', 'databaseUrl']);
  * from its flag when given, else from its environment variable (`SIBYL_` and the flag's name in
  * capitals: `--rate-limit` is SIBYL_RATE_LIMIT), else from `--config FILE` (YAML, keys as the flags
  * without `--`: `rate-limit: 10`), else its default. The values then go through the same checks as
- * flags, so a bad value from any source is refused with what is allowed. Returns commander's
+ * flags, so a bad value from any source is refused with what is allowed. Returns the command's
  * option object with the layered values, and where each non-default one came from.
  */
 export async function layeredServeOptions(
