@@ -13,6 +13,7 @@ import { isPlaygroundPath, registerPlaygroundRoutes } from './playground/routes.
 import { DOCS_PUBLIC_PATHS, registerDocsRoutes } from './routes/docs.js';
 import { isGrpcWebPath, registerGrpcWebRoutes } from './routes/grpc-web.js';
 import { requestObserver, type Metrics, type RequestRecord } from './metrics.js';
+import { OIP_PUBLIC_PATHS, registerOipRoutes } from './routes/oip/index.js';
 import { registerOpenAiRoutes } from './routes/openai/index.js';
 import { METRICS_PATH, registerObservability, type Readiness } from './routes/observability.js';
 import { registerRpcRoutes, unservedRpcFor } from './routes/v2/rpc-routes.js';
@@ -80,7 +81,7 @@ const NO_SCHEMA_COMPILERS = {
   },
 };
 
-const PUBLIC_PATHS = new Set(['/health', '/v2/healthz', '/ready', ...DOCS_PUBLIC_PATHS]);
+const PUBLIC_PATHS = new Set(['/health', '/v2/healthz', '/ready', ...DOCS_PUBLIC_PATHS, ...OIP_PUBLIC_PATHS]);
 
 const contexts = new WeakMap<FastifyInstance, ServiceContext>();
 const draining = new WeakSet<FastifyInstance>();
@@ -224,6 +225,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   }
   registerSibylRoutes(app, ctx);
   registerOpenAiRoutes(app, ctx, { bodyLimit, logError });
+  registerOipRoutes(app, ctx, { prefix: '/oip', bodyLimit, logError });
   registerPlaygroundRoutes(app);
   registerDocsRoutes(app);
   return app;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { DEFAULT_BODY_BUDGET, DEFAULT_BODY_LIMIT, serviceContextOf, startDraining } from './app.js';
 import type { BootstrapResult } from './bootstrap.js';
 import { writeBootstrapFile } from './bootstrap.js';
@@ -8,6 +9,7 @@ import { createSniffingListener } from './grpc/listener.js';
 import type { V2Grpc } from './grpc/v2-service.js';
 import { Metrics, requestObserver, type RequestRecord } from './metrics.js';
 import { openServerApp, type OpenServerAppOptions } from './open.js';
+import { buildOipApp } from './routes/oip/app.js';
 
 /** Connection and body limits of a listening server; every field has its default here. */
 export interface ServerLimits {
@@ -72,6 +74,11 @@ export interface ServeOptions {
   grpc?: boolean;
   /** Also serve gRPC alone on this port (0: any free port), e.g. for clients that need a fixed one. */
   grpcPort?: number;
+  /**
+   * Also serve the Open Inference Protocol v2 at its plain paths (`/v2/models/{name}/infer`) on this
+   * port (0: any free port); the main port serves it under `/oip` either way. See routes/oip/.
+   */
+  oipPort?: number;
   /** PEM certificate and key files: every port then speaks TLS (https, and gRPC with SSL credentials). */
   tls?: { certFile: string; keyFile: string };
   /** Browser origins allowed by CORS (`*` for any); none by default. */
@@ -84,6 +91,8 @@ export interface RunningServer {
   url: string;
   /** host:port of the separate gRPC port, when one was asked for. */
   grpcAddress?: string;
+  /** Base URL of the separate Open Inference Protocol port, when one was asked for. */
+  oipUrl?: string;
   bootstrap: BootstrapResult;
   /** Model folders served from `modelsDir`. */
   folders: { name: string; versionId: string }[];
@@ -140,7 +149,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const listeners: Server[] = [];
   const sockets = new Set<Socket>();
   let grpc: V2Grpc | undefined;
+  let oipApp: FastifyInstance | undefined;
   const close = async () => {
+    // the OIP port's requests in flight finish before the store and engine go
+    const oipClosed = oipApp?.close();
     // a listener's close waits for its connections, so they are cut after it stops accepting
     const closed = listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
     // requests in flight finish (within the grace period); new ones on open connections get 503
@@ -157,6 +169,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       });
     }
     await grpcClosed;
+    await oipClosed;
     for (const s of sockets) s.destroy();
     await Promise.all(closed);
     await server.close();
@@ -204,8 +217,31 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       opts.grpcPort !== undefined
         ? `${displayHost(opts.host)}:${await listen(opts.grpcPort, true)}`
         : undefined;
+    let oipUrl: string | undefined;
+    if (opts.oipPort !== undefined) {
+      oipApp = buildOipApp(serviceContextOf(server.app), {
+        bodyLimit: limits.bodyLimitBytes,
+        bodyBudget: limits.bodyBudgetBytes,
+        ...(opts.logError ? { logError: opts.logError } : {}),
+        ...(tls ? { tls } : {}),
+      });
+      oipApp.server.requestTimeout = limits.requestTimeoutMs;
+      oipApp.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+      oipApp.server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+      oipApp.server.maxConnections = limits.maxConnections;
+      await oipApp.listen({ host: opts.host, port: opts.oipPort });
+      const oipPort = (oipApp.server.address() as AddressInfo).port;
+      oipUrl = `${tls ? 'https' : 'http'}://${displayHost(opts.host)}:${oipPort}`;
+    }
     const bootstrap = await writeBootstrapFile(server.store, opts.dataDir, url);
-    return { url, bootstrap, close, folders: server.folders, ...(grpcAddress ? { grpcAddress } : {}) };
+    return {
+      url,
+      bootstrap,
+      close,
+      folders: server.folders,
+      ...(grpcAddress ? { grpcAddress } : {}),
+      ...(oipUrl ? { oipUrl } : {}),
+    };
   } catch (err) {
     // closes the listening sockets too, so a failed start never leaves the process hanging
     await close();
