@@ -148,7 +148,12 @@ function schemaProblems(doc) {
   try {
     Model = require(modelPath(doc))[doc.kind];
   } catch (error) {
-    if (error.code !== 'MODULE_NOT_FOUND' && error.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error;
+    // a kind or version the package has no file for; any other failure (a dependency of the
+    // package missing) is not the manifest's fault and is thrown as it is
+    const missing =
+      error.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ||
+      (error.code === 'MODULE_NOT_FOUND' && error.message.includes(modelPath(doc)));
+    if (!missing) throw error;
   }
   if (typeof Model !== 'function')
     return [
@@ -288,6 +293,13 @@ export function collectDocuments(dir) {
  * name and field.
  */
 export function validateDeploy(dir = join(ROOT, 'deploy')) {
+  try {
+    require.resolve('kubernetes-models');
+  } catch {
+    throw new Error(
+      'the package kubernetes-models (the Kubernetes schemas) is not installed: run `npm ci` in the checkout',
+    );
+  }
   const entries = collectDocuments(dir);
   const problems = [];
   const typed = [];
