@@ -17,7 +17,8 @@ const ALLOWED: Record<string, string[]> = {
   engine: ['engine', 'core'],
   server: ['server', 'engine', 'store', 'core'],
   embedded: ['embedded', 'sdk', 'server', 'core'],
-  cli: ['cli', 'sdk', 'embedded', 'core'],
+  runner: ['runner', 'embedded', 'sdk', 'core'],
+  cli: ['cli', 'sdk', 'embedded', 'runner', 'core'],
 };
 
 /**
