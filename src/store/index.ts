@@ -37,6 +37,7 @@ export {
 } from './repos/models.js';
 export type { InputRecord, InputsRepo, NewInput } from './repos/inputs.js';
 export type {
+  Window,
   ComputeClusterFields,
   ComputeClusterRecord,
   ComputeClustersRepo,

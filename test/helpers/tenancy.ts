@@ -49,6 +49,22 @@ export async function seedTenants(store: Store): Promise<Tenants> {
     description: SECRET,
   });
   await store.inputs.create('alice', 'secret-app', { id: 'secret-input', data: { text: { raw: SECRET } } });
+  await store.computeClusters.create('alice', { id: 'secret-cluster', description: SECRET });
+  await store.nodepools.create('alice', 'secret-cluster', { id: 'secret-nodepool', description: SECRET });
+  const onPool = [{ computeClusterId: 'secret-cluster', id: 'secret-nodepool' }];
+  const deployed = { userId: 'alice', appId: 'secret-app', modelId: 'secret-model' };
+  await store.deployments.create('alice', {
+    id: 'secret-deployment',
+    description: SECRET,
+    model: deployed,
+    nodepools: onPool,
+  });
+  await store.runners.create('alice', {
+    id: 'secret-runner',
+    computeClusterId: 'secret-cluster',
+    nodepoolId: 'secret-nodepool',
+    description: SECRET,
+  });
   const real: Ids = {
     'user_app_id.user_id': 'alice',
     'user_app_id.app_id': 'secret-app',
@@ -58,6 +74,10 @@ export async function seedTenants(store: Store): Promise<Tenants> {
     key_id: alice.id,
     'runner_selector.deployment.user_id': 'alice',
     'runner_selector.deployment.id': 'secret-deployment',
+    compute_cluster_id: 'secret-cluster',
+    nodepool_id: 'secret-nodepool',
+    deployment_id: 'secret-deployment',
+    runner_id: 'secret-runner',
   };
   const missing: Ids = {
     ...real,
@@ -66,6 +86,11 @@ export async function seedTenants(store: Store): Promise<Tenants> {
     version_id: 'no-such-version',
     input_id: 'no-such-input',
     key_id: 'no-such-key',
+    'runner_selector.deployment.id': 'no-such-deployment',
+    compute_cluster_id: 'no-such-cluster',
+    nodepool_id: 'no-such-nodepool',
+    deployment_id: 'no-such-deployment',
+    runner_id: 'no-such-runner',
   };
   const nobody: Ids = {
     ...missing,
@@ -114,6 +139,38 @@ export function bodyFor(rpc: string, ids: Ids): Message {
       return { keys: [{ id: ids.key_id, description: 'bob was here' }] };
     case 'DeleteInputs':
       return { ids: [ids.input_id] };
+    case 'PostComputeClusters':
+      return { compute_clusters: [{ id: 'bob-cluster' }] };
+    case 'PatchComputeClusters':
+      return { compute_clusters: [{ id: ids.compute_cluster_id, description: 'bob was here' }] };
+    case 'DeleteComputeClusters':
+      return { ids: [ids.compute_cluster_id] };
+    case 'PostNodepools':
+      return { nodepools: [{ id: 'bob-nodepool' }] };
+    case 'PatchNodepools':
+      return { nodepools: [{ id: ids.nodepool_id, description: 'bob was here' }] };
+    case 'DeleteNodepools':
+      return { ids: [ids.nodepool_id] };
+    case 'PostDeployments':
+      return {
+        deployments: [
+          {
+            id: 'bob-deployment',
+            worker: { model: { id: ids.model_id, app_id: ids['user_app_id.app_id'] } },
+            nodepools: [{ id: ids.nodepool_id, compute_cluster: { id: ids.compute_cluster_id } }],
+          },
+        ],
+      };
+    case 'PatchDeployments':
+      return { deployments: [{ id: ids.deployment_id, description: 'bob was here' }] };
+    case 'DeleteDeployments':
+      return { ids: [ids.deployment_id] };
+    case 'PostRunners':
+      return { runners: [{ description: 'bob was here' }] };
+    case 'PatchRunners':
+      return { runners: [{ id: ids.runner_id, description: 'bob was here' }] };
+    case 'DeleteRunners':
+      return { ids: [ids.runner_id] };
     default:
       return {};
   }
@@ -152,6 +209,10 @@ const ID_FIELDS = [
   'version_id',
   'input_id',
   'key_id',
+  'compute_cluster_id',
+  'nodepool_id',
+  'deployment_id',
+  'runner_id',
 ];
 
 /**
@@ -248,7 +309,10 @@ export function assertAsMissing(
   }
 }
 
-/** alice's apps, models, versions, inputs and keys (but when a key was last used), to compare. */
+/**
+ * alice's apps, models, versions, inputs, keys (but when a key was last used) and compute
+ * resources, to compare.
+ */
 export async function aliceState(store: Store): Promise<unknown> {
   const apps = await store.apps.list('alice');
   const perApp = [];
@@ -259,7 +323,13 @@ export async function aliceState(store: Store): Promise<unknown> {
     perApp.push({ models, versions, inputs: await store.inputs.list('alice', app.id) });
   }
   const keys = (await store.pats.list('alice')).map(({ lastUsedAt: _, ...k }) => k);
-  return { user: await store.users.get('alice'), apps, perApp, keys };
+  const compute = {
+    clusters: await store.computeClusters.list('alice'),
+    nodepools: await store.nodepools.list('alice'),
+    deployments: await store.deployments.list('alice'),
+    runners: await store.runners.list('alice'),
+  };
+  return { user: await store.users.get('alice'), apps, perApp, keys, compute };
 }
 
 /** alice's keys that each lack the scopes an RPC needs: the scope list -> a token. */

@@ -3,15 +3,8 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import { isValidId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { Database, DeploymentsTable } from '../schema.js';
-import {
-  inserted,
-  mustHaveUser,
-  parseJson,
-  timestamp,
-  toLimitOffset,
-  type PageOptions,
-  type RepoContext,
-} from './common.js';
+import { inserted, mustHaveUser, parseJson, timestamp, type RepoContext } from './common.js';
+import { windowOf, type Window } from './compute-clusters.js';
 
 /** A nodepool a deployment places its model on, always one of the deployment owner's. */
 export interface NodepoolRef {
@@ -180,9 +173,9 @@ export class DeploymentsRepo {
    */
   async list(
     userId: string,
-    filter: PageOptions & { computeClusterId?: string; nodepoolId?: string } = {},
+    filter: Window & { computeClusterId?: string; nodepoolId?: string } = {},
   ): Promise<DeploymentRecord[]> {
-    const { limit, offset } = toLimitOffset(filter);
+    const { limit, offset } = windowOf(filter);
     const query = this.ctx.db
       .selectFrom('deployments')
       .selectAll()

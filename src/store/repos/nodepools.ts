@@ -3,7 +3,8 @@ import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import { isValidId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { NodepoolsTable } from '../schema.js';
-import { parseJson, timestamp, toLimitOffset, type PageOptions, type RepoContext } from './common.js';
+import { parseJson, timestamp, type RepoContext } from './common.js';
+import { windowOf, type Window } from './compute-clusters.js';
 import { deploymentsUsing } from './deployments.js';
 
 /**
@@ -182,11 +183,8 @@ export class NodepoolsRepo {
   }
 
   /** A user's nodepools (in one cluster, or all), by cluster and id, one page. */
-  async list(
-    userId: string,
-    filter: PageOptions & { computeClusterId?: string } = {},
-  ): Promise<NodepoolRecord[]> {
-    const { limit, offset } = toLimitOffset(filter);
+  async list(userId: string, filter: Window & { computeClusterId?: string } = {}): Promise<NodepoolRecord[]> {
+    const { limit, offset } = windowOf(filter);
     let query = this.ctx.db.selectFrom('nodepools').selectAll().where('user_id', '=', userId);
     if (filter.computeClusterId !== undefined)
       query = query.where('compute_cluster_id', '=', filter.computeClusterId);

@@ -3,15 +3,8 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import { isValidId, newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { RunnersTable } from '../schema.js';
-import {
-  inserted,
-  mustHaveUser,
-  parseJson,
-  timestamp,
-  toLimitOffset,
-  type PageOptions,
-  type RepoContext,
-} from './common.js';
+import { inserted, mustHaveUser, parseJson, timestamp, type RepoContext } from './common.js';
+import { windowOf, type Window } from './compute-clusters.js';
 
 export interface RunnerRecord {
   /** Globally unique. */
@@ -111,9 +104,9 @@ export class RunnersRepo {
   /** A user's runners (all, in one cluster, or in one nodepool), oldest first, one page. */
   async list(
     userId: string,
-    filter: PageOptions & { computeClusterId?: string; nodepoolId?: string } = {},
+    filter: Window & { computeClusterId?: string; nodepoolId?: string } = {},
   ): Promise<RunnerRecord[]> {
-    const { limit, offset } = toLimitOffset(filter);
+    const { limit, offset } = windowOf(filter);
     let query = this.ctx.db.selectFrom('runners').selectAll().where('user_id', '=', userId);
     if (filter.computeClusterId !== undefined)
       query = query.where('compute_cluster_id', '=', filter.computeClusterId);
