@@ -4,6 +4,7 @@ import type { ModelRef } from '../../core/urls.js';
 import { deleteInputs } from './input-deletion.js';
 import { getInput, listInputs, patchInputs, postInputs } from './inputs.js';
 import { deleteApp, getApp, listApps, patchApps, postApps } from './apps.js';
+import { COMPUTE_RPCS } from './compute-rpcs.js';
 import { requireScope } from './access.js';
 import { deleteKey, getKey, listKeys, patchKeys, postKeys } from './keys.js';
 import { deleteModel, patchModels, postModels } from './model-writes.js';
@@ -268,6 +269,8 @@ export const RPCS: Readonly<Record<string, RpcHandler>> = {
   DeleteKey: (ctx, caller, req, reqId) => deleteKey(ctx, caller, userOf(req), required(req, 'key_id'), reqId),
 
   PatchKeys: (ctx, caller, req, reqId) => patchKeys(ctx, caller, userOf(req), messages(req.keys), reqId),
+
+  ...COMPUTE_RPCS,
 };
 
 /**
