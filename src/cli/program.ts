@@ -2,6 +2,7 @@ import { Command } from './args/command.js';
 import { Option } from './args/option.js';
 import { collect, HELP, sub, type Env } from './program-helpers.js';
 import { registerTenancy } from './program-tenancy.js';
+import { registerLocalRunner, registerRunner } from './program-runner.js';
 
 /** Clarifai's single-dash aliases, shown in help; src/cli/argv.ts rewrites them before parsing. */
 const ALIAS_TERMS: Record<string, string> = {
@@ -47,6 +48,7 @@ export function buildProgram(env: Env, version: string): Command {
   registerInput(program, env);
   registerConfig(program, env);
   registerTenancy(program, env);
+  registerRunner(program, env);
 
   sub(
     program,
@@ -309,6 +311,7 @@ function registerModel(program: Command, env: Env): void {
     .option('--app_id <TEXT>', 'Only models of this app (with --user_id).')
     .option('-o, --output <FORMAT>', 'text (default) or json')
     .action(async (opts) => (await import('./commands/model/list.js')).run(opts, env));
+  registerLocalRunner(model, env);
 }
 
 function registerInput(program: Command, env: Env): void {
