@@ -10,6 +10,7 @@ export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = {
   'face-api': async () => new (await import('./face-api.js')).FaceApiRuntime(),
   'llama-cpp': async () => new (await import('./llama-cpp.js')).LlamaCppRuntime(),
   nsfwjs: async () => new (await import('./nsfwjs.js')).NsfwjsRuntime(),
+  oip: async () => new (await import('./oip.js')).OipRuntime(),
   onnx: async () => new (await import('./onnx.js')).OnnxRuntime(),
   openai: async () => new (await import('./openai.js')).OpenAiRuntime(),
   pocketsphinx: async () => new (await import('./pocketsphinx.js')).PocketSphinxRuntime(),

@@ -25,6 +25,17 @@ export interface EngineTarget {
   retries: number;
 }
 
+/**
+ * A body sent as it is, with its own headers: the `oip` runtime's JSON-then-binary tensors
+ * (Triton's binary tensor data extension). postJson's bodies are JSON or form data.
+ */
+export class RawBody {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly headers: Readonly<Record<string, string>>,
+  ) {}
+}
+
 /** What openai-node retries, less 408/409 which OpenAI-compatible servers do not send for load. */
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 
@@ -100,6 +111,25 @@ export class OpenAiClient {
   }
 
   /**
+   * POSTs a body as it is and returns the answer's headers and bytes (the `oip` runtime reads
+   * binary tensors after the JSON); retried and reported as postJson is.
+   */
+  async postRaw(
+    path: string,
+    body: RawBody,
+    signal?: AbortSignal,
+  ): Promise<{ headers: Headers; bytes: Uint8Array }> {
+    return this.withRetries(signal, async (attempt) => {
+      try {
+        const response = await this.fetch(path, body, attempt);
+        return { headers: response.headers, bytes: new Uint8Array(await response.arrayBuffer()) };
+      } finally {
+        attempt.dispose();
+      }
+    });
+  }
+
+  /**
    * POSTs with `stream: true` in the body and yields each server-sent event's JSON until `[DONE]`.
    * Leaving the loop early (or the signal firing) closes the connection, which stops the engine.
    */
@@ -158,13 +188,15 @@ export class OpenAiClient {
 
   private async fetch(path: string, body: unknown, attempt: Attempt): Promise<Response> {
     const form = body instanceof FormData;
+    const raw = body instanceof RawBody;
     const headers: Record<string, string> = { accept: 'application/json, text/event-stream' };
-    if (!form) headers['content-type'] = 'application/json';
+    if (raw) Object.assign(headers, body.headers);
+    else if (!form) headers['content-type'] = 'application/json';
     if (this.target.apiKey) headers.authorization = `Bearer ${this.target.apiKey}`;
     const response = await fetch(this.target.baseUrl + path, {
       method: 'POST',
       headers,
-      body: form ? body : JSON.stringify(body),
+      body: raw ? body.bytes : form ? body : JSON.stringify(body),
       signal: attempt.controller.signal,
     });
     if (response.ok) return response;

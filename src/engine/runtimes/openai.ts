@@ -110,6 +110,19 @@ function readSettings(
   }
   const runtime = new ConfigReader(spec.runtime, 'runtime');
   runtime.allowOnly(SETTINGS);
+  const target = readEngineTarget(runtime, env, 'http://127.0.0.1:8000/v1');
+  return { type: spec.modelTypeId as ModelType, target };
+}
+
+/**
+ * The remote engine settings every remote runtime shares (`base_url`, `model`, `api_key_env`,
+ * `timeout_ms`, `retries`), checked the same way; the `oip` runtime reads them here too.
+ */
+export function readEngineTarget(
+  runtime: ConfigReader,
+  env: Readonly<Record<string, string | undefined>>,
+  example: string,
+): EngineTarget {
   const baseUrl = runtime.requiredString('base_url');
   let url: URL | undefined;
   try {
@@ -118,11 +131,7 @@ function readSettings(
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash)
-    throw runtime.error(
-      'base_url',
-      'an http or https URL of the API root, e.g. http://127.0.0.1:8000/v1',
-      baseUrl,
-    );
+    throw runtime.error('base_url', `an http or https URL of the API root, e.g. ${example}`, baseUrl);
   if (url.username || url.password)
     throw runtime.error(
       'base_url',
@@ -150,5 +159,5 @@ function readSettings(
   const retries = runtime.number('retries', { min: 0, max: 10, integer: true }) ?? DEFAULT_RETRIES;
   const target: EngineTarget = { baseUrl: baseUrl.replace(/\/+$/, ''), model, timeoutMs, retries };
   if (apiKeyEnv !== undefined) Object.assign(target, { apiKey, apiKeyEnv });
-  return { type: spec.modelTypeId as ModelType, target };
+  return target;
 }
