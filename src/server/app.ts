@@ -6,6 +6,7 @@ import { newId } from '../core/ids.js';
 import { StatusCode } from '../core/status.js';
 import type { Engine } from '../engine/index.js';
 import type { Store } from '../store/index.js';
+import { MemoryRunnerQueue, type RunnerQueue } from '../store/queue/index.js';
 import { registerCors } from './cors.js';
 import { registerBodyBudget } from './body-budget.js';
 import { clientErrorResponse, MAX_PATH_SEGMENT, MAX_URL_LENGTH, toErrorReply } from './errors.js';
@@ -60,6 +61,8 @@ export interface AppOptions {
   bodyBudget?: number;
   /** JSON nesting depth and free-form string limits (see json-limits.ts). */
   jsonLimits?: Partial<JsonLimits>;
+  /** The work queue to runners; one in this process when absent (a single instance). */
+  runnerQueue?: RunnerQueue;
 }
 
 /** Defaults of the HTTP limits; main.ts's connection limits sit beside them there. */
@@ -111,6 +114,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       concurrency: options.urlDownloads,
       maxWaiting: DOWNLOADS_WAITING_PER_SLOT * options.urlDownloads,
     }),
+    runners: opts.runnerQueue ?? new MemoryRunnerQueue(),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
   };
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine, EngineOptions } from '../engine/index.js';
 import { openStore } from '../store/index.js';
+import { openRunnerQueue, type RunnerQueue } from '../store/queue/index.js';
 import type { Store } from '../store/index.js';
 import type { AppOptions } from './app.js';
 import { buildApp } from './app.js';
@@ -81,8 +82,10 @@ export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerA
     });
   let store: Store | undefined;
   let app: FastifyInstance | undefined;
+  let runnerQueue: RunnerQueue | undefined;
   const close = async () => {
     await app?.close();
+    await runnerQueue?.close();
     await engine.close();
     await store?.close();
   };
@@ -95,7 +98,9 @@ export async function openServerApp(opts: OpenServerAppOptions): Promise<ServerA
     const adminUserId = await ensureAdminUser(store);
     await removeStaleUploads(opts.dataDir);
     const folders = opts.modelsDir ? await registerModelFolders(store, engine, opts.modelsDir) : [];
+    runnerQueue = await openRunnerQueue(store, opts.databaseUrl);
     app = buildApp({
+      runnerQueue,
       store,
       engine,
       dataDir: opts.dataDir,

@@ -2,22 +2,31 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { ROOT } from './cli.js';
 import { join } from 'node:path';
 
-export interface Served {
+export interface Started {
   process: ChildProcess;
-  /** Everything it printed so far. */
+  /** Everything it printed so far (stdout and stderr). */
   output(): string;
-  /** Its base URL, from the "listening on" line. */
-  url: string;
   /** Stops its whole process group (SIGTERM, then SIGKILL after 5 s), and waits for it. */
   stop(): Promise<void>;
+  /** Kills its whole process group at once (SIGKILL), as a crash would, and waits for it. */
+  kill(): Promise<void>;
+}
+
+export interface Served extends Started {
+  /** Its base URL, from the "listening on" line. */
+  url: string;
 }
 
 /**
- * Starts `clarifai serve --port 0 ...` in its own process group and waits until it listens.
- * `stop` ends the group, so nothing it started outlives the test.
+ * Runs `clarifai ARGS...` in its own process group and waits until its output satisfies `ready`.
+ * `stop` and `kill` end the group, so nothing it started outlives the test.
  */
-export async function startServe(args: string[], env: Record<string, string>): Promise<Served> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/clarifai.js'), 'serve', '--port', '0', ...args], {
+export async function startClarifai(
+  args: string[],
+  env: Record<string, string>,
+  ready: (output: string) => boolean,
+): Promise<Started> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/clarifai.js'), ...args], {
     env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,10 +35,10 @@ export async function startServe(args: string[], env: Record<string, string>): P
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
+  const signal = async (sig: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     try {
-      process.kill(-child.pid!, 'SIGTERM');
+      process.kill(-child.pid!, sig);
     } catch {
       return;
     }
@@ -43,16 +52,29 @@ export async function startServe(args: string[], env: Record<string, string>): P
     await exited;
     clearTimeout(timer);
   };
-  const url = await new Promise<string>((resolve, reject) => {
+  const stop = () => signal('SIGTERM');
+  const kill = () => signal('SIGKILL');
+  await new Promise<void>((resolve, reject) => {
     const onData = () => {
-      const m = /listening on (http\S+)/.exec(out);
-      if (m && out.includes('clarifai login --config')) resolve(m[1]!);
+      if (ready(out)) resolve();
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`clarifai ${args[0]} exited with ${code}:\n${out}`)));
   }).catch(async (error: unknown) => {
     await stop();
     throw error;
   });
-  return { process: child, output: () => out, url, stop };
+  return { process: child, output: () => out, stop, kill };
+}
+
+/** Starts `clarifai serve --port 0 ...` and waits until it listens. */
+export async function startServe(args: string[], env: Record<string, string>): Promise<Served> {
+  const started = await startClarifai(
+    ['serve', '--port', '0', ...args],
+    env,
+    (out) => /listening on (http\S+)/.test(out) && out.includes('clarifai login --config'),
+  );
+  const url = /listening on (http\S+)/.exec(started.output())![1]!;
+  return { ...started, url };
 }

@@ -10,6 +10,7 @@ import { loadFullSchema, V2_SERVICE, v2Service } from '../proto/schema.js';
 import type { ServiceContext } from '../services/context.js';
 import type { RpcCallOptions } from './calls.js';
 import { runRpcStream } from './calls.js';
+import { runnerStreamHandler } from './runner-call.js';
 
 /**
  * Clarifai's `V2` gRPC service over the same service layer as REST. Every one of the proto's RPCs
@@ -101,9 +102,15 @@ export function createV2Grpc(ctx: ServiceContext, opts: V2GrpcOptions = {}): V2G
       responseDeserialize: (b: Buffer) => resType.decode(b),
       originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
     } as grpc.MethodDefinition<unknown, unknown>;
-    implementation[method.name] = handlerFor(method, (metadata, msg, signal) =>
-      run(method, reqType, metadata, msg, signal),
-    );
+    implementation[method.name] =
+      method.name === 'ProcessRunnerItems'
+        ? runnerStreamHandler(
+            ctx,
+            reqType,
+            (msg) => (msg instanceof UndecodableRequest ? msg.error(method.name) : undefined),
+            callOpts,
+          )
+        : handlerFor(method, (metadata, msg, signal) => run(method, reqType, metadata, msg, signal));
   }
   server.addService(definition, implementation);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());

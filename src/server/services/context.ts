@@ -1,5 +1,6 @@
 import type { Engine } from '../../engine/index.js';
 import type { Scope, Store } from '../../store/index.js';
+import type { RunnerQueue } from '../../store/queue/index.js';
 import type { DownloadQueue } from '../url-fetch/download-queue.js';
 import type { KeyThrottle } from './key-throttle.js';
 
@@ -33,6 +34,8 @@ export interface ServiceContext {
   throttle?: KeyThrottle;
   /** The server-wide queue every URL input downloads through. */
   downloads: DownloadQueue;
+  /** The work queue to runners of `runners` nodepools (in this process, or in Postgres). */
+  runners: RunnerQueue;
 }
 
 /** Who is calling, once authenticated. */

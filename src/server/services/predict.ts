@@ -1,8 +1,8 @@
-import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/errors.js';
+import { InvalidArgumentError, SibylError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { ModelRef } from '../../core/urls.js';
-import type { Input, MultiOutputResponse, Output, RunnerSelector } from '../../core/wire.js';
+import type { Input, MultiOutputResponse, Output } from '../../core/wire.js';
 import type { Caller, ServiceContext } from './context.js';
 import type { EngineInput, ModelSpec, PredictOptions } from '../../engine/index.js';
 import type { ModelRecord, ModelVersionRecord } from '../../store/index.js';
@@ -33,10 +33,16 @@ export async function preparePrediction(
   ref: ModelRef,
   body: unknown,
   signal?: AbortSignal,
+  routed = false,
 ): Promise<PreparedPrediction> {
   const inputs = parseInputs(body);
   const settings = parsePredictSettings(body as Record<string, unknown>);
-  if (settings.runnerSelector) checkRunnerSelector(settings.runnerSelector);
+  // PostModelOutputs routes a selector (server/compute/route.ts); nothing else may drop one silently
+  if (settings.runnerSelector && !routed) {
+    throw new InvalidArgumentError(
+      'runner_selector is taken by PostModelOutputs and GenerateModelOutputs only (POST .../outputs)',
+    );
+  }
   const target = ref.versionId || !settings.versionId ? ref : { ...ref, versionId: settings.versionId };
   const { model, version } = await resolveModel(ctx, caller, target);
 
@@ -128,38 +134,6 @@ function checkPrompts(spec: ModelSpec, inputs: readonly ParsedInput[]): void {
     StatusCode.INPUT_INVALID_ARGUMENT,
     'Invalid input argument',
   );
-}
-
-/**
- * Deployments, compute clusters and nodepools are not registered on this server yet, so any
- * selector names something that does not exist: refuse it by name rather than ignore it.
- */
-function checkRunnerSelector(sel: RunnerSelector): void {
-  const { deployment, nodepool } = sel;
-  if (deployment !== undefined) {
-    const id = requiredId(deployment, 'runner_selector.deployment.id');
-    throw new NotFoundError(
-      StatusCode.DEPLOYMENT_DOES_NOT_EXIST,
-      'Deployment does not exist',
-      `deployment "${id}" does not exist on this server (it has no deployments)`,
-    );
-  }
-  if (nodepool !== undefined) {
-    const id = requiredId(nodepool, 'runner_selector.nodepool.id');
-    const cluster = requiredId(nodepool.compute_cluster, 'runner_selector.nodepool.compute_cluster.id');
-    throw new NotFoundError(
-      StatusCode.NODEPOOL_DOES_NOT_EXIST,
-      'Nodepool does not exist',
-      `nodepool "${id}" in compute cluster "${cluster}" does not exist on this server (it has no compute clusters)`,
-    );
-  }
-}
-
-function requiredId(holder: unknown, field: string): string {
-  const id = isObject(holder) ? holder.id : undefined;
-  if (typeof id !== 'string' || id === '')
-    throw new InvalidArgumentError(`${field} must be a non-empty string`);
-  return id;
 }
 
 /** The input as the caller sent it, without echoing bulky base64 back. */

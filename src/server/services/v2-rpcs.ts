@@ -14,6 +14,8 @@ import { getModelOutputInfo, getModelVersion, listModelVersions } from './model-
 import { getModel, listModels } from './models.js';
 import { generateOutputs } from './generate.js';
 import { predict } from './predict.js';
+import { routedPredict } from '../compute/route.js';
+import type { RunnerSelector } from '../../core/wire.js';
 import { isObject } from './request-shape.js';
 import { getUser } from './users.js';
 
@@ -111,18 +113,30 @@ async function modelRefOf(ctx: ServiceContext, caller: Caller, req: Message): Pr
 }
 
 const predictRpc: RpcHandler = async (ctx, caller, req, reqId, signal) => {
-  const selector = isObject(req.runner_selector) ? req.runner_selector : undefined;
-  // the deployment route form names no model: predict refuses the deployment before any lookup
+  const selector = isObject(req.runner_selector) ? (req.runner_selector as RunnerSelector) : undefined;
+  // the deployment route form names no model: the deployment does
   const ref =
     !text(req, 'model_id') && selector?.deployment !== undefined
       ? { userId: caller.userId, appId: DEFAULT_APP_ID, modelId: '' }
       : await modelRefOf(ctx, caller, req);
-  return predict(ctx, caller, ref, req, reqId, signal);
+  return selector
+    ? routedPredict(ctx, caller, ref, req, selector, reqId, signal)
+    : predict(ctx, caller, ref, req, reqId, signal);
 };
 
-/** GenerateModelOutputs (and each message of StreamModelOutputs): the answer as a stream of messages. */
-const generateRpc: RpcHandler = async (ctx, caller, req, reqId, signal) =>
-  generateOutputs(ctx, caller, await modelRefOf(ctx, caller, req), req, reqId, signal);
+/**
+ * GenerateModelOutputs (and each message of StreamModelOutputs): the answer as a stream of
+ * messages. Through a deployment or nodepool the answer comes whole, as one message.
+ */
+const generateRpc: RpcHandler = async (ctx, caller, req, reqId, signal) => {
+  if (!isObject(req.runner_selector)) {
+    return generateOutputs(ctx, caller, await modelRefOf(ctx, caller, req), req, reqId, signal);
+  }
+  const whole = await predictRpc(ctx, caller, req, reqId, signal);
+  return (async function* () {
+    yield whole;
+  })();
+};
 
 function messages(v: unknown): Message[] {
   return Array.isArray(v) ? v.filter(isObject) : [];

@@ -1,0 +1,157 @@
+import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { StatusCode } from '../../core/status.js';
+import type { Presence, ReplicaRef } from '../../store/queue/index.js';
+import { requireScope } from '../services/access.js';
+import { findNodepool, findRunner } from '../services/compute-lookup.js';
+import type { Caller, ServiceContext } from '../services/context.js';
+import { isObject } from '../services/request-shape.js';
+import { poolKey } from './route.js';
+
+type Message = Record<string, unknown>;
+
+/** A runner's open ProcessRunnerItems call, whatever carries it. */
+export interface RunnerConnection {
+  /** Sends one MultiRunnerItemResponse. */
+  send(message: Message): void;
+  /** The runner's messages after the first (PostRunnerItemOutputsRequest), until it half-closes. */
+  messages: AsyncIterable<Message>;
+  /** Aborted when the call ends from either side. */
+  closed: AbortSignal;
+}
+
+/** How often a connected replica is marked alive in the queue (its leases are kept meanwhile). */
+const BEAT_MS = 2000;
+const MAX_CONCURRENCY = 256;
+
+/**
+ * Serves one runner replica on Clarifai's ProcessRunnerItems stream. The first message opens it:
+ * status RUNNER_STREAM_START with the runner id, its compute cluster and nodepool (the key's own,
+ * a `runners` nodepool). From then on the server sends work items of that nodepool, never more at
+ * once than the runner's `metadata.sibyl.concurrency` (default 1), and each output message the
+ * runner sends back completes its item. When the call ends, whatever the runner still held goes
+ * back to the queue for another replica.
+ */
+export async function serveRunnerStream(
+  ctx: ServiceContext,
+  caller: Caller,
+  first: Message,
+  conn: RunnerConnection,
+): Promise<void> {
+  requireScope(caller, 'write', 'ProcessRunnerItems');
+  const status = isObject(first.status) ? first.status : {};
+  if (status.code !== StatusCode.RUNNER_STREAM_START) {
+    throw new InvalidArgumentError(
+      `the first ProcessRunnerItems message must have status.code ${StatusCode.RUNNER_STREAM_START} (RUNNER_STREAM_START); got ${JSON.stringify(status.code ?? null)}`,
+      StatusCode.RUNNER_INVALID_REQUEST,
+    );
+  }
+  const owner = userOf(first) ?? caller.userId;
+  const runnerId = required(first, 'runner_id');
+  const clusterId = required(first, 'compute_cluster_id');
+  const nodepoolId = required(first, 'nodepool_id');
+  const pool = await findNodepool(ctx, caller, owner, clusterId, nodepoolId);
+  const runner = await findRunner(ctx, caller, pool.userId, runnerId);
+  if (runner.computeClusterId !== clusterId || runner.nodepoolId !== nodepoolId) {
+    throw new NotFoundError(
+      StatusCode.RUNNER_DOES_NOT_EXIST,
+      'Runner does not exist',
+      `runner "${runnerId}" belongs to nodepool ${runner.computeClusterId}/${runner.nodepoolId}, not ${clusterId}/${nodepoolId}`,
+    );
+  }
+  if (pool.kind !== 'runners') {
+    throw new InvalidArgumentError(
+      `nodepool ${clusterId}/${nodepoolId} is ${pool.kind === 'local' ? "this server's own workers" : 'an endpoint'}; runners serve nodepools without an endpoint`,
+      StatusCode.RUNNER_INVALID_REQUEST,
+    );
+  }
+  const replicaText = typeof first.runner_replica_id === 'string' ? first.runner_replica_id : '';
+  const replica: ReplicaRef = { runnerId, replicaId: replicaText || newId() };
+  const presence: Presence = { ...replica, pool: poolKey(pool) };
+  const slots = concurrencyOf(runner.metadata);
+  const queue = ctx.runners;
+
+  const held = new Set<string>();
+  let freed: (() => void) | undefined;
+  const beat = setInterval(() => void queue.beat([presence]).catch(() => undefined), BEAT_MS);
+  try {
+    await queue.beat([presence]);
+    const outputs = (async () => {
+      for await (const msg of conn.messages) {
+        const itemId = typeof msg.runner_item_id === 'string' ? msg.runner_item_id : '';
+        if (!held.has(itemId)) continue; // a stray or repeated output: its item is not this replica's
+        const output = outputOf(msg);
+        held.delete(itemId);
+        await queue.complete(itemId, replica, output);
+        freed?.();
+      }
+    })();
+    // hand out work while the call is open, never more than `slots` items at once
+    while (!conn.closed.aborted) {
+      if (held.size >= slots) {
+        await new Promise<void>((resolve) => {
+          freed = resolve;
+          conn.closed.addEventListener('abort', () => resolve(), { once: true });
+        });
+        freed = undefined;
+        continue;
+      }
+      const items = await queue.take(presence.pool, replica, slots - held.size, conn.closed);
+      for (const item of items) {
+        held.add(item.id);
+        conn.send({
+          status: { code: StatusCode.SUCCESS, description: 'Ok' },
+          runner_items: [
+            {
+              id: item.id,
+              description: `attempt ${item.attempt}`,
+              processing_info: { runner_method_type: item.methodType, processing_id: item.id },
+              post_model_outputs_request: item.request,
+            },
+          ],
+        });
+      }
+    }
+    await outputs.catch(() => undefined);
+  } finally {
+    clearInterval(beat);
+    await queue.release(replica, `runner ${runnerId} disconnected`).catch(() => undefined);
+  }
+}
+
+/** The MultiOutputResponse in an output message; a runner-side failure becomes one. */
+function outputOf(msg: Message): Message {
+  const outputs = Array.isArray(msg.runner_item_outputs) ? msg.runner_item_outputs : [];
+  const first = outputs.find(isObject);
+  if (first && isObject(first.multi_output_response)) return first.multi_output_response;
+  const status = isObject(msg.status) ? msg.status : {};
+  return {
+    status: {
+      code: StatusCode.RUNNER_PROCESSING_FAILED,
+      description: 'Runner processing failed',
+      details: `the runner failed: ${[status.details, status.description].find((t) => typeof t === 'string' && t !== '') ?? 'it answered without an output'}`,
+    },
+    outputs: [],
+  };
+}
+
+function concurrencyOf(metadata: Record<string, unknown>): number {
+  const sibyl = isObject(metadata.sibyl) ? metadata.sibyl : {};
+  const n = sibyl.concurrency;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? Math.min(n, MAX_CONCURRENCY) : 1;
+}
+
+function userOf(msg: Message): string | undefined {
+  const ua = isObject(msg.user_app_id) ? msg.user_app_id : {};
+  return typeof ua.user_id === 'string' && ua.user_id !== '' && ua.user_id !== 'me' ? ua.user_id : undefined;
+}
+
+function required(msg: Message, field: string): string {
+  const v = msg[field];
+  if (typeof v !== 'string' || v === '')
+    throw new InvalidArgumentError(
+      `${field} is required in the first ProcessRunnerItems message`,
+      StatusCode.RUNNER_INVALID_ARGUMENT,
+    );
+  return v;
+}
