@@ -94,6 +94,11 @@ export class RunnerApi {
     return fn.call(this.client, this.metadata);
   }
 
+  /** Whether the channel to the API is connected now. */
+  connected(): boolean {
+    return this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
+  }
+
   close(): void {
     this.client.close();
   }

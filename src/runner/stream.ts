@@ -41,6 +41,8 @@ const FATAL = new Set<number>([
   StatusCode.CONN_DOES_NOT_EXIST,
 ]);
 
+const ACCEPT_MS = 300;
+
 export class RunnerStream {
   private call: Duplex | undefined;
   private connection = 0;
@@ -112,8 +114,15 @@ export class RunnerStream {
       this.setOpen(false);
       if (!this.closing) this.retry(why);
     };
-    // the server's headers or first message say it took the stream
-    call.on('metadata', () => this.accepted(connection));
+    // The server does not answer the start message when it takes the stream (items come when
+    // there is work), but it refuses at once: so a stream on a connected channel that has not been
+    // refused within ACCEPT_MS is open. An explicit RUNNER_STREAM_START or any item opens it sooner.
+    const check = () => {
+      if (broken || this.closing || connection !== this.connection || this.open) return;
+      if (this.api.connected()) this.accepted(connection);
+      else this.timer = setTimeout(check, ACCEPT_MS);
+    };
+    this.timer = setTimeout(check, ACCEPT_MS);
     call.on('data', (message: Parameters<typeof itemsJson>[0]) => {
       const json = itemsJson(message);
       const status = (json.status ?? {}) as { code?: number; description?: string; details?: string };
