@@ -2,6 +2,7 @@ import { Command } from './args/command.js';
 import { Option } from './args/option.js';
 import { collect, HELP, sub, type Env } from './program-helpers.js';
 import { registerTenancy } from './program-tenancy.js';
+import { registerCompute } from './program-compute.js';
 import { registerLocalRunner, registerRunner } from './program-runner.js';
 
 /** Clarifai's single-dash aliases, shown in help; src/cli/argv.ts rewrites them before parsing. */
@@ -19,7 +20,7 @@ const LLM = 'meta/Llama-2/models/llama2-7b-chat';
  * Every command is registered here; each command's module is imported only when it runs, so
  * `clarifai --help` loads nothing but the parser in args/.
  */
-export function buildProgram(env: Env, version: string): Command {
+export function buildProgram(env: Env, version: string | (() => Promise<string>)): Command {
   const program = new Command('clarifai')
     .description(
       "Sibyl: run predictions on AI models the way Clarifai documents, on the embedded engine, a Sibyl server or Clarifai's cloud.",
@@ -48,6 +49,7 @@ export function buildProgram(env: Env, version: string): Command {
   registerInput(program, env);
   registerConfig(program, env);
   registerTenancy(program, env);
+  registerCompute(program, env);
   registerRunner(program, env);
 
   sub(
