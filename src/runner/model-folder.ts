@@ -17,6 +17,8 @@ export interface FolderModel {
   userId: string;
   appId: string;
   modelId: string;
+  /** As config.yaml names it (visual-classifier, text-to-text...); '' when it names none. */
+  modelTypeId: string;
 }
 
 export async function findModelFolders(dir: string, flag = '--models'): Promise<FolderModel[]> {
@@ -68,7 +70,8 @@ export async function readFolderIds(folder: string): Promise<FolderModel> {
       throw new UsageError(`${file}: model.${key} must be set (a non-empty string)`);
     return value;
   };
-  return { folder, userId: get('user_id'), appId: get('app_id'), modelId: get('id') };
+  const type = typeof m.model_type_id === 'string' ? m.model_type_id : '';
+  return { folder, userId: get('user_id'), appId: get('app_id'), modelId: get('id'), modelTypeId: type };
 }
 
 /**

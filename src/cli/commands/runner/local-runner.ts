@@ -106,8 +106,12 @@ export async function run(modelPath: string, opts: RunnerFlags, env: Env): Promi
   } finally {
     api.close();
   }
+  // text models take --bytes; image, audio and video models a file
+  const input = /^(text|multimodal)-/.test(folder.modelTypeId)
+    ? '--bytes "Hello" --input_type text'
+    : '--file_path FILE';
   say(
-    `try it: clarifai model predict --user_id ${folder.userId} --app_id ${folder.appId} --model_id ${folder.modelId} --deployment_id ${LOCAL_DEPLOYMENT} --bytes "..." --input_type text`,
+    `try it: clarifai model predict --model_id ${folder.modelId} --user_id ${folder.userId} --app_id ${folder.appId} --deployment_id ${LOCAL_DEPLOYMENT} ${input}`,
   );
   await serveRunner({
     target,
