@@ -130,6 +130,8 @@ describe('OIP server under /oip', () => {
     const server = await call(`${base}/v2`);
     assert.equal(server.status, 200);
     assert.ok((server.body.extensions as string[]).includes('binary_tensor_data'));
+    assert.equal(server.body.name, 'sibyl');
+    assert.match(String(server.body.version), /^\d+\.\d+\.\d+/);
     const meta = await call(`${base}/v2/models/general-image-recognition`);
     assert.equal(meta.status, 200);
     assert.equal(meta.body.platform, 'sibyl');

@@ -96,7 +96,7 @@ export async function oipInfer(
     json: {
       model_name: name,
       model_version: found.version.id,
-      ...(parsed.id !== undefined ? { id: parsed.id } : { id: reqId }),
+      id: parsed.id ?? reqId,
       outputs,
     },
     binary,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PredictionError, SibylError } from '../../../core/errors.js';
 import { HEADER_LENGTH, joinBody, splitBody } from '../../../engine/runtimes/oip-tensors.js';
@@ -41,6 +42,15 @@ class RawBody {
 
 type NameParams = { name: string; version?: string };
 
+let version: Promise<string> | undefined;
+/** The server's version for its OIP metadata: package.json's, read once (as the CLI's --version). */
+function packageVersion(): Promise<string> {
+  version ??= readFile(new URL('../../../../package.json', import.meta.url), 'utf8')
+    .then((text) => String((JSON.parse(text) as { version?: unknown }).version ?? 'unknown'))
+    .catch(() => 'unknown');
+  return version;
+}
+
 export function registerOipRoutes(app: FastifyInstance, ctx: ServiceContext, opts: OipRouteOptions): void {
   void app.register(
     async (oip) => {
@@ -65,7 +75,11 @@ export function registerOipRoutes(app: FastifyInstance, ctx: ServiceContext, opt
 
       oip.get('/v2/health/live', async () => ({ live: true }));
       oip.get('/v2/health/ready', async () => ({ ready: true }));
-      oip.get('/v2', async () => ({ name: 'sibyl', version: '0.1.0', extensions: ['binary_tensor_data'] }));
+      oip.get('/v2', async () => ({
+        name: 'sibyl',
+        version: await packageVersion(),
+        extensions: ['binary_tensor_data'],
+      }));
 
       const metadata = (req: FastifyRequest) => {
         const p = req.params as NameParams;
