@@ -320,6 +320,36 @@ describe('OIP server under /oip', () => {
     assert.match(String(badParam.body.error), /temperature/);
   });
 
+  it('runs a named version, and fails a request whose one input is broken, naming the input', async () => {
+    const meta = await call(`${base}/v2/models/language-identification`);
+    const version = (meta.body.versions as string[])[0]!;
+    const text = { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [FRENCH] }] };
+    const named = await call(`${base}/v2/models/language-identification/versions/${version}/infer`, {
+      body: text,
+    });
+    assert.equal(named.status, 200, JSON.stringify(named.body));
+    assert.equal(named.body.model_version, version);
+    const missing = await call(`${base}/v2/models/language-identification/versions/nope/infer`, {
+      body: text,
+    });
+    assert.equal(missing.status, 404);
+    const tensor = encodeBytes([DOGS, Buffer.from('not an image at all')]);
+    const { body, headerLength } = joinBody(
+      {
+        inputs: [
+          { name: 'image', datatype: 'BYTES', shape: [2], parameters: { binary_data_size: tensor.length } },
+        ],
+      },
+      [tensor],
+    );
+    const broken = await call(`${base}/v2/models/general-image-recognition/infer`, {
+      raw: body,
+      headers: { 'inference-header-content-length': String(headerLength) },
+    });
+    assert.equal(broken.status, 400, JSON.stringify(broken.body));
+    assert.match(String(broken.body.error), /^input 1: /);
+  });
+
   it("another user's private model is not visible; its owner can run it", async () => {
     const input = {
       inputs: [
