@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ArgsError } from './args/errors.js';
 import { rewriteAliases } from './argv.js';
-import { describeError, EXIT_USAGE } from './errors.js';
 import { buildProgram } from './program.js';
 
 /** The `clarifai` entry point: parse, run, and turn any error into one line and an exit code. */
@@ -21,6 +20,8 @@ export async function main(
     await program.parseAsync(rewriteAliases(argv.slice(2)));
     return 0;
   } catch (err) {
+    // loaded only now: its imports (core's and the SDK's error types and status codes) would slow `--help`
+    const { describeError, EXIT_USAGE } = await import('./errors.js');
     if (err instanceof ArgsError) {
       // a command group named alone prints its help, on stderr as it is not what was asked for
       process.stderr.write(err.help ?? `error: ${err.message} (see --help)\n`);

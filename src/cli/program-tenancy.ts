@@ -1,14 +1,29 @@
 import type { Command } from './args/command.js';
 import { sub, type Env } from './program-helpers.js';
 
-/** `clarifai pat|app|user`: keys, apps and users on a server with tenancy. */
+const json = '-o, --output <FORMAT>';
+
+/**
+ * `clarifai pat|app|user`: keys, apps and users on a server with tenancy. Each group's commands
+ * are registered when a command line goes into it.
+ */
 export function registerTenancy(program: Command, env: Env): void {
-  const json = '-o, --output <FORMAT>';
-  const pat = sub(program, 'pat', 'Create, list and revoke your personal access tokens (PATs).', [
+  sub(program, 'pat', 'Create, list and revoke your personal access tokens (PATs).', [
     'clarifai pat create --description ci --scopes predict,read --expires 30d',
     'clarifai pat list',
     'clarifai pat delete KEY_ID',
-  ]);
+  ]).subcommands((pat) => registerPat(pat, env));
+  sub(program, 'app', 'Create, list and delete your apps.', [
+    'clarifai app create photos --visibility private',
+    'clarifai app list',
+    'clarifai app delete photos',
+  ]).subcommands((app) => registerApp(app, env));
+  sub(program, 'user', "Manage a Sibyl server's users (an admin's key).", [
+    'clarifai user create alice --with-key',
+  ]).subcommands((user) => registerUser(user, env));
+}
+
+function registerPat(pat: Command, env: Env): void {
   sub(pat, 'create', 'Create a PAT and print its token, shown this once only.', [
     'clarifai pat create --description "ci predictions" --scopes predict --expires 30d',
     'clarifai pat create --scopes Predict,Models:Get --expires 2030-01-31 -o json',
@@ -35,12 +50,9 @@ export function registerTenancy(program: Command, env: Env): void {
     .argument('<id>', 'the key id from `clarifai pat list` (or the token itself)')
     .option(json, 'text (default) or json')
     .action(async (id: string, opts) => (await import('./commands/pat/delete.js')).run(id, opts, env));
+}
 
-  const app = sub(program, 'app', 'Create, list and delete your apps.', [
-    'clarifai app create photos --visibility private',
-    'clarifai app list',
-    'clarifai app delete photos',
-  ]);
+function registerApp(app: Command, env: Env): void {
   sub(app, 'create', 'Create an app of yours (private unless --visibility public).', [
     'clarifai app create photos',
     'clarifai app create demo --visibility public --description "shared models" -o json',
@@ -57,10 +69,9 @@ export function registerTenancy(program: Command, env: Env): void {
     .argument('<id>', 'app id')
     .option(json, 'text (default) or json')
     .action(async (id: string, opts) => (await import('./commands/app/delete.js')).run(id, opts, env));
+}
 
-  const user = sub(program, 'user', "Manage a Sibyl server's users (an admin's key).", [
-    'clarifai user create alice --with-key',
-  ]);
+function registerUser(user: Command, env: Env): void {
   sub(user, 'create', 'Create a user (admin only); with --with-key also their first PAT, printed once.', [
     'clarifai user create alice --with-key',
     'clarifai user create bob --with-key --scopes predict --expires 90d -o json',

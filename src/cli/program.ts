@@ -18,7 +18,9 @@ const LLM = 'meta/Llama-2/models/llama2-7b-chat';
 
 /**
  * Every command is registered here; each command's module is imported only when it runs, so
- * `clarifai --help` loads nothing but the parser in args/.
+ * `clarifai --help` loads nothing but the parser in args/. The commands of a group (model, input,
+ * config) are registered only when a command line goes into it (`.subcommands`), so a command
+ * line builds only the part of the tree it uses.
  */
 export function buildProgram(env: Env, version: string | (() => Promise<string>)): Command {
   const program = new Command('clarifai')
@@ -175,12 +177,14 @@ function registerLogin(program: Command, env: Env): void {
 }
 
 function registerModel(program: Command, env: Env): void {
-  const model = sub(program, 'model', 'Predict with, look up, list and upload models.', [
+  sub(program, 'model', 'Predict with, look up, list and upload models.', [
     `clarifai model predict ${MODEL} photo.jpg`,
     `clarifai model get ${MODEL}`,
     'clarifai model list',
-  ]);
+  ]).subcommands((model) => registerModelCommands(model, env));
+}
 
+function registerModelCommands(model: Command, env: Env): void {
   sub(model, 'predict', 'Predict using the given model', [
     `clarifai model predict --model_url ${MODEL_URL} --file_path photo.jpg`,
     `clarifai model predict ${MODEL} photo.jpg`,
@@ -317,16 +321,14 @@ function registerModel(program: Command, env: Env): void {
 }
 
 function registerInput(program: Command, env: Env): void {
-  const input = sub(
-    program,
-    'input',
-    'Store inputs to predict on later with --input_id; list and delete them.',
-    [
-      'clarifai input upload --file_path dogs.jpg --input_id four-dogs',
-      'clarifai input list',
-      'clarifai input delete four-dogs',
-    ],
-  );
+  sub(program, 'input', 'Store inputs to predict on later with --input_id; list and delete them.', [
+    'clarifai input upload --file_path dogs.jpg --input_id four-dogs',
+    'clarifai input list',
+    'clarifai input delete four-dogs',
+  ]).subcommands((input) => registerInputCommands(input, env));
+}
+
+function registerInputCommands(input: Command, env: Env): void {
   sub(input, 'upload', 'Upload one input into your own inputs and print its id.', [
     'clarifai input upload --file_path dogs.jpg --input_id four-dogs',
     'clarifai input upload --bytes "Bonjour" --app_id texts',
@@ -355,11 +357,14 @@ function registerInput(program: Command, env: Env): void {
 }
 
 function registerConfig(program: Command, env: Env): void {
-  const config = sub(program, 'config', 'Manage saved logins (contexts) in the Clarifai config file.', [
+  sub(program, 'config', 'Manage saved logins (contexts) in the Clarifai config file.', [
     'clarifai config get-contexts',
     'clarifai config use-context local',
     'clarifai config current-context',
-  ]);
+  ]).subcommands((config) => registerConfigCommands(config, env));
+}
+
+function registerConfigCommands(config: Command, env: Env): void {
   const cmd = (name: string, aliases: string[], description: string, examples: string[]) =>
     sub(config, name, description, examples).aliases(aliases);
   cmd(

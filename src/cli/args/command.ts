@@ -1,7 +1,7 @@
-import { ArgsError } from './errors.js';
+import { ArgsError, withSuggestion } from './errors.js';
 import { formatHelp, helpWidth, type HelpConfig } from './help.js';
 import { Argument, Option, type ValueParser } from './option.js';
-import { parse } from './parse.js';
+import { parse, type Outcome } from './parse.js';
 
 /** Called with the declared arguments' values, then `opts()`, then the command itself. */
 export type Action = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -15,7 +15,6 @@ export type ValueSource = 'cli' | 'default';
  * ECMAScript modules and loads nothing else, so `clarifai --help` runs little beyond Node itself.
  */
 export class Command {
-  readonly commands: Command[] = [];
   readonly options: Option[] = [];
   readonly registeredArguments: Argument[] = [];
   parent: Command | null = null;
@@ -30,6 +29,8 @@ export class Command {
   private commandAliases: string[] = [];
   private desc = '';
   private usageText?: string;
+  private readonly children: Command[] = [];
+  private readonly pending: ((group: Command) => void)[] = [];
   private readonly values: Record<string, unknown> = {};
   private readonly sources: Record<string, ValueSource> = {};
 
@@ -43,8 +44,23 @@ export class Command {
     const cmd = new Command(name);
     for (const arg of args) cmd.argument(arg);
     cmd.parent = this;
-    this.commands.push(cmd);
+    this.children.push(cmd);
     return cmd;
+  }
+
+  /**
+   * Subcommands that `define` registers on this group when they are first needed: when a command
+   * line goes into the group, or its help or `.commands` is asked for. `clarifai --help` then
+   * builds the top level only, not the options of every command under it.
+   */
+  subcommands(define: (group: Command) => void): this {
+    this.pending.push(define);
+    return this;
+  }
+
+  get commands(): readonly Command[] {
+    while (this.pending.length > 0) this.pending.shift()!(this);
+    return this.children;
   }
 
   name(): string {
@@ -83,7 +99,7 @@ export class Command {
     ].join(' ');
   }
 
-  /** `--version` (or `flags`) prints `version` and exits. */
+  /** `--version` (or `flags`) prints `version`. */
   version(version: string, flags = '--version', description = 'Show the version and exit.'): this {
     this.versionText = version;
     this.versionOption = new Option(flags, description);
@@ -119,7 +135,12 @@ export class Command {
    * `.option('--port <PORT>', 'Port', '8080')`, or with a parser for repeated values:
    * `.option('--url <TEXT>', 'URL (repeatable)', collect)`.
    */
-  option(flags: string, description: string, parserOrDefault?: ValueParser | unknown, defaultValue?: unknown): this {
+  option(
+    flags: string,
+    description: string,
+    parserOrDefault?: ValueParser | unknown,
+    defaultValue?: unknown,
+  ): this {
     const option = new Option(flags, description);
     if (typeof parserOrDefault === 'function') {
       option.argParser(parserOrDefault as ValueParser);
@@ -153,7 +174,8 @@ export class Command {
   }
 
   /** The options' values by attribute name (`--data-dir` is dataDir). */
-  opts(): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- values are whatever each option's parser makes
+  opts(): Record<string, any> {
     return { ...this.values };
   }
 
@@ -173,9 +195,7 @@ export class Command {
 
   /** This command's words after the program's: `model predict`. */
   path(): string[] {
-    const names: string[] = [];
-    for (let cmd: Command | null = this; cmd; cmd = cmd.parent) names.unshift(cmd.name());
-    return names;
+    return this.parent ? [...this.parent.path(), this.name()] : [this.name()];
   }
 
   /** The help text, wrapped to `width` columns. */
@@ -193,13 +213,21 @@ export class Command {
    * `--version` print to stdout and resolve; a bad command line rejects with an ArgsError.
    */
   async parseAsync(args: readonly string[]): Promise<void> {
-    const outcome = parse(this, args);
+    let outcome: Outcome;
+    try {
+      outcome = parse(this, args);
+    } catch (err) {
+      throw err instanceof ArgsError ? await withSuggestion(err) : err;
+    }
     if (outcome.kind === 'version') {
-      process.stdout.write(`${outcome.version}\n`);
+      process.stdout.write(`${outcome.command.versionText ?? ''}\n`);
       return;
     }
     if (outcome.kind === 'help') {
-      if (outcome.asError) throw new ArgsError('no command given', outcome.command.helpText(helpWidth(process.stderr)));
+      if (outcome.asError) {
+        const help = outcome.command.helpText(helpWidth(process.stderr));
+        throw new ArgsError(`${outcome.command.path().join(' ')} needs a command`, { help });
+      }
       outcome.command.outputHelp();
       return;
     }

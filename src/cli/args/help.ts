@@ -60,8 +60,7 @@ function optionDescription(option: Option): string {
   const extra: string[] = [];
   if (option.argChoices) extra.push(`choices: ${option.argChoices.map((c) => JSON.stringify(c)).join(', ')}`);
   const showDefault =
-    option.defaultValue !== undefined &&
-    (!option.isBoolean() || typeof option.defaultValue === 'boolean');
+    option.defaultValue !== undefined && (!option.isBoolean() || typeof option.defaultValue === 'boolean');
   if (showDefault) extra.push(`default: ${JSON.stringify(option.defaultValue)}`);
   if (extra.length === 0) return option.description;
   return option.description ? `${option.description} (${extra.join(', ')})` : `(${extra.join(', ')})`;

@@ -1,4 +1,3 @@
-import { closest } from '../suggest.js';
 import type { Command } from './command.js';
 import { ArgsError } from './errors.js';
 import type { Option } from './option.js';
@@ -8,7 +7,7 @@ export type Outcome =
   | { kind: 'run'; command: Command; values: unknown[] }
   /** `asError`: a command group was named without one of its commands. */
   | { kind: 'help'; command: Command; asError: boolean }
-  | { kind: 'version'; version: string };
+  | { kind: 'version'; command: Command };
 
 type Step = Outcome | { kind: 'sub'; command: Command; rest: readonly string[] };
 
@@ -57,14 +56,18 @@ function parseLevel(cmd: Command, args: readonly string[]): Step {
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const option = findOption(cmd, eq > 0 ? arg.slice(0, eq) : arg);
     if (option) {
-      if (option === cmd.versionOption) return { kind: 'version', version: cmd.versionText ?? '' };
+      if (option === cmd.versionOption) return { kind: 'version', command: cmd };
       if (eq > 0) {
         if (option.isBoolean()) throw new ArgsError(`option '${option.flags}' takes no value (got '${arg}')`);
         setValue(cmd, option, arg.slice(eq + 1));
       } else if (option.required) {
         if (queue.length === 0) throw new ArgsError(`option '${option.flags}' argument missing`);
         setValue(cmd, option, queue.shift()!);
-      } else if (option.optional && queue.length > 0 && (!looksLikeOption(queue[0]!) || isNegativeNumber(queue[0]!))) {
+      } else if (
+        option.optional &&
+        queue.length > 0 &&
+        (!looksLikeOption(queue[0]!) || isNegativeNumber(queue[0]!))
+      ) {
         setValue(cmd, option, queue.shift()!);
       } else {
         setValue(cmd, option, null);
@@ -102,8 +105,7 @@ function findOption(cmd: Command, flag: string): Option | undefined {
 /** Sets the option's value from `value` (null: given without one), through its parser and choices. */
 function setValue(cmd: Command, option: Option, value: string | null): void {
   const key = option.attributeName();
-  const parsed =
-    value === null ? !option.negate : option.valueFrom(value, cmd.getOptionValue(key));
+  const parsed = value === null ? !option.negate : option.valueFrom(value, cmd.getOptionValue(key));
   cmd.setOptionValue(key, parsed, 'cli');
 }
 
@@ -126,17 +128,24 @@ function argumentValues(cmd: Command, operands: string[]): unknown[] {
   return declared.map((arg, i) => (arg.variadic ? operands.slice(i) : operands[i]));
 }
 
+/** Suggestions come from the long flags shown in the help (`--file_pat` may mean `--file_path`). */
 function unknownOption(cmd: Command, arg: string): ArgsError {
-  const flag = arg.startsWith('--') ? arg.split('=')[0]! : arg;
-  const longs = [...cmd.options.filter((o) => !o.hidden), cmd.helpFlag].flatMap((o) => (o.long ? [o.long] : []));
-  const near = flag.startsWith('--') ? closest(flag, longs) : [];
-  return new ArgsError(`unknown option '${arg}'${near.length > 0 ? ` (did you mean ${near.join(' or ')}?)` : ''}`);
+  const message = `unknown option '${arg}'`;
+  if (!arg.startsWith('--')) return new ArgsError(message);
+  const longs = [...cmd.options.filter((o) => !o.hidden), cmd.helpFlag].flatMap((o) =>
+    o.long ? [o.long] : [],
+  );
+  return new ArgsError(message, { typo: { word: arg.split('=')[0]!, candidates: longs } });
 }
 
 function unknownCommand(cmd: Command, word: string): ArgsError {
   const names = cmd.commands.map((c) => c.name());
-  const near = closest(word, [...names, ...cmd.commands.flatMap((c) => c.aliases())]);
   const where = cmd.parent ? ` for '${cmd.path().join(' ')}'` : '';
-  const hint = near.length > 0 ? ` (did you mean ${near.join(' or ')}?)` : ` (commands: ${names.join(', ')})`;
-  return new ArgsError(`unknown command '${word}'${where}${hint}`);
+  return new ArgsError(`unknown command '${word}'${where}`, {
+    typo: {
+      word,
+      candidates: [...names, ...cmd.commands.flatMap((c) => c.aliases())],
+      otherwise: `commands: ${names.join(', ')}`,
+    },
+  });
 }
