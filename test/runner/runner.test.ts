@@ -7,11 +7,12 @@
  * reconnects to a restarted API; a deployment on the runner's nodepool is answered by the runner.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { onnxClassifierFolder, RGB, solidPng } from '../helpers/model-folders.js';
 import { freePort, health, rest, startCli, startServer, until, type Proc } from './processes.js';
 
 const TEXT = 'The quick brown fox jumps over the lazy dog while the children watch from the garden.';
@@ -186,7 +187,7 @@ describe('clarifai runner against clarifai serve', () => {
     assert.equal(await p.exited, 0, p.output());
   });
 
-  it('a deployment on its nodepool is answered by the runner (--deployment_id and -cc_id/-np_id)', async (t) => {
+  it('a deployment on its nodepool is answered by the runner (--deployment_id and -cc_id/-np_id)', async () => {
     const dep = await rest(server, 'POST', '/v2/users/admin/deployments', {
       deployments: [
         {
@@ -196,10 +197,7 @@ describe('clarifai runner against clarifai serve', () => {
         },
       ],
     });
-    if (dep.status.code !== 10000) {
-      t.skip(`the API does not take deployments yet: ${dep.status.description}`);
-      return;
-    }
+    assert.equal(dep.status.code, 10000, JSON.stringify(dep));
     const p = runner(['-cc_id', 'cc', '-np_id', 'np', '--verbose', '--data-dir', join(home, 'r4')]);
     await p.waitFor(/serving nodepool cc\/np/);
     const login = { ...env, CLARIFAI_API_BASE: server.url };
@@ -234,5 +232,154 @@ describe('clarifai runner against clarifai serve', () => {
     }
     p.signal('SIGTERM');
     assert.equal(await p.exited, 0, p.output());
+  });
+
+  it('killing a runner (SIGKILL) under load loses no prediction, and a runner that joins later gets work', async () => {
+    const a = runner([
+      '-cc_id',
+      'cc',
+      '-np_id',
+      'np',
+      '--concurrency',
+      '2',
+      '--verbose',
+      '--data-dir',
+      join(home, 'ka'),
+    ]);
+    const b = runner([
+      '-cc_id',
+      'cc',
+      '-np_id',
+      'np',
+      '--concurrency',
+      '2',
+      '--verbose',
+      '--data-dir',
+      join(home, 'kb'),
+    ]);
+    await Promise.all([a.waitFor(/serving nodepool/), b.waitFor(/serving nodepool/)]);
+    const predict = () =>
+      rest(server, 'POST', '/v2/users/clarifai/apps/main/models/language-identification/outputs', {
+        inputs: [{ data: { text: { raw: TEXT } } }],
+        runner_selector: { deployment: { id: 'lang', user_id: 'admin' } },
+      });
+    const codes: number[] = [];
+    let next = 0;
+    const TOTAL = 240;
+    const client = async () => {
+      while (next < TOTAL) {
+        next++;
+        const res = await predict();
+        codes.push(res.status.code);
+        if (res.status.code !== 10000) codes.push(-1, Number(JSON.stringify(res).length));
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, client));
+    await a.waitFor(/(item \S+ clarifai\/main\/language-identification: 10000[^]*){10}/);
+    a.signal('SIGKILL');
+    const late = runner([
+      '-cc_id',
+      'cc',
+      '-np_id',
+      'np',
+      '--concurrency',
+      '2',
+      '--verbose',
+      '--data-dir',
+      join(home, 'kc'),
+    ]);
+    await late.waitFor(/serving nodepool/);
+    await load;
+    assert.equal(
+      codes.length,
+      TOTAL,
+      `every prediction answered once: ${codes.filter((c) => c !== 10000).join(',')}`,
+    );
+    assert.ok(
+      codes.every((c) => c === 10000),
+      `all succeeded: ${codes.filter((c) => c !== 10000).join(',')}`,
+    );
+    // the late runner was there for the last requests: it answered some of them
+    const more = await Promise.all(Array.from({ length: 12 }, predict));
+    assert.ok(more.every((r) => r.status.code === 10000));
+    await late.waitFor(/item \S+ clarifai\/main\/language-identification: 10000/);
+    assert.equal(await a.exited, 'SIGKILL');
+    for (const p of [b, late]) {
+      p.signal('SIGTERM');
+      assert.equal(await p.exited, 0, p.output());
+    }
+  });
+
+  it('an item for a model it does not serve gets an error naming the model; --models serves it by id', async () => {
+    const folder = await onnxClassifierFolder(join(home, 'models', 'colour'), {
+      model: { user_id: 'admin', app_id: 'models' },
+    });
+    const login = { ...env, CLARIFAI_API_BASE: server.url };
+    const up = await runCli(['model', 'upload', folder], login);
+    assert.equal(up.code, 0, up.stderr);
+    const dep = await rest(server, 'POST', '/v2/users/admin/deployments', {
+      deployments: [
+        {
+          id: 'colours',
+          worker: { model: { id: 'colour-classifier', user_id: 'admin', app_id: 'models' } },
+          nodepools: [{ id: 'np', compute_cluster: { id: 'cc', user_id: 'admin' } }],
+        },
+      ],
+    });
+    assert.equal(dep.status.code, 10000, JSON.stringify(dep));
+    const red = join(home, 'red.png');
+    writeFileSync(red, await solidPng(RGB.red));
+    const predict = () =>
+      runCli(
+        [
+          'model',
+          'predict',
+          '--model_id',
+          'colour-classifier',
+          '--user_id',
+          'admin',
+          '--app_id',
+          'models',
+          '--deployment_id',
+          'colours',
+          '--file_path',
+          red,
+        ],
+        login,
+      );
+    const without = runner(['-cc_id', 'cc', '-np_id', 'np', '--data-dir', join(home, 'm1')]);
+    await without.waitFor(/serving nodepool/);
+    // over REST, to read the runner's words: the CLI puts its own did-you-mean on a 21200
+    const refused = await rest(
+      server,
+      'POST',
+      '/v2/users/admin/apps/models/models/colour-classifier/outputs',
+      {
+        inputs: [{ data: { image: { base64: readFileSync(red).toString('base64') } } }],
+        runner_selector: { deployment: { id: 'colours', user_id: 'admin' } },
+      },
+    );
+    assert.equal(refused.status.code, 21200, JSON.stringify(refused));
+    assert.match(
+      refused.status.details ?? '',
+      /this runner does not serve the model admin\/models\/colour-classifier; it serves the built-in models/,
+    );
+    await without.stop();
+    const withModels = runner([
+      '-cc_id',
+      'cc',
+      '-np_id',
+      'np',
+      '--models',
+      join(home, 'models'),
+      '--data-dir',
+      join(home, 'm2'),
+    ]);
+    await withModels.waitFor(/serving nodepool/);
+    const r = await predict();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.split('\n')[1] ?? '', /^red\b/);
+    withModels.signal('SIGTERM');
+    assert.equal(await withModels.exited, 0, withModels.output());
   });
 });
