@@ -80,6 +80,10 @@ export class Runner {
         {
           onItems: (items, connection) => this.take(items, connection),
           onState: (open) => this.onState(open),
+          onEndRequested: () => {
+            this.cfg.log('the API asked this runner to stop; finishing the items in hand');
+            void this.stop();
+          },
           log: (line) => this.cfg.log(line),
         },
         this.cfg.backoff,
@@ -110,19 +114,22 @@ export class Runner {
       nodepool_id: this.cfg.nodepoolId,
     };
     if (this.cfg.runnerId) {
+      let existing: Json | undefined;
       try {
         const res = await this.cfg.api.call('GetRunner', { ...where, runner_id: this.cfg.runnerId });
-        this.runnerId = String((res.runner as Json | undefined)?.id ?? this.cfg.runnerId);
-        return;
+        existing = (res.runner as Json | undefined) ?? {};
       } catch (err) {
         if (!(err instanceof ApiError) || !isMissing(err.code)) throw err;
+      }
+      if (existing) {
+        this.runnerId = this.cfg.runnerId;
+        await this.updateMetadata(where, existing);
+        return;
       }
     }
     const runner: Json = {
       description: `Sibyl runner on ${hostname()} (pid ${process.pid})`,
-      metadata: {
-        sibyl: { concurrency: this.cfg.concurrency, models: await this.cfg.engine.modelIds() },
-      },
+      metadata: { sibyl: await this.advertised() },
     };
     if (this.cfg.runnerId) runner.id = this.cfg.runnerId;
     if (this.cfg.worker) runner.worker = this.cfg.worker;
@@ -131,6 +138,26 @@ export class Runner {
     if (!id) throw new Error('PostRunners answered without the new runner');
     this.runnerId = id;
     this.created = true;
+  }
+
+  /** What the API schedules by: how many items at once, and the models this runner answers. */
+  private async advertised(): Promise<Json> {
+    return { concurrency: this.cfg.concurrency, models: await this.cfg.engine.modelIds() };
+  }
+
+  /**
+   * An existing runner serves with this process's concurrency and models: the API reads them from
+   * the runner's metadata, so they are patched in when they differ (other metadata kept).
+   */
+  private async updateMetadata(where: Json, existing: Json): Promise<void> {
+    const metadata = (existing.metadata as Json | undefined) ?? {};
+    const sibyl = { ...((metadata.sibyl as Json | undefined) ?? {}), ...(await this.advertised()) };
+    if (JSON.stringify(sibyl) === JSON.stringify(metadata.sibyl)) return;
+    await this.cfg.api.call('PatchRunners', {
+      ...where,
+      runners: [{ id: this.runnerId, metadata: { ...metadata, sibyl } }],
+      action: 'overwrite',
+    });
   }
 
   private onState(open: boolean): void {

@@ -17,6 +17,8 @@ export interface StreamHandlers {
   onItems(items: Json[], connection: number): void;
   /** The stream is open (the server answered the start), or it broke and is being reopened. */
   onState(open: boolean, connection: number): void;
+  /** The server asked the runner to stop (RUNNER_STREAM_END): finish what is in hand, then close. */
+  onEndRequested(): void;
   /** One line per reconnect attempt. */
   log(line: string): void;
 }
@@ -50,6 +52,8 @@ export class RunnerStream {
   private closing = false;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Outputs written but not yet handed to the connection. */
+  private readonly writes = new Set<Promise<void>>();
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
   /** Settles when the runner should stop: the server ended it, refused it, or close() finished. */
   readonly done: Promise<void>;
@@ -79,12 +83,19 @@ export class RunnerStream {
    */
   send(connection: number, message: Json): boolean {
     if (connection !== this.connection || !this.call || this.call.destroyed) return false;
-    this.call.write(outputsMessage({ ...this.identity, ...message }));
+    const written = new Promise<void>((resolve) =>
+      this.call!.write(outputsMessage({ ...this.identity, ...message }), () => resolve()),
+    );
+    this.writes.add(written);
+    void written.then(() => this.writes.delete(written));
     return true;
   }
 
-  /** Half-closes the stream and waits for the server to end it (at most `graceMs`). */
-  async close(graceMs = 5000): Promise<void> {
+  /**
+   * Half-closes the stream once every output is handed to the connection, and waits for the
+   * server to end it (at most `graceMs`; then the call is cancelled, which loses nothing sent).
+   */
+  async close(graceMs = 2000): Promise<void> {
     this.closing = true;
     clearTimeout(this.timer);
     const call = this.call;
@@ -93,6 +104,7 @@ export class RunnerStream {
         call.once('close', resolve);
         call.once('error', () => resolve());
       });
+      await Promise.race([Promise.all(this.writes), ended]);
       call.end();
       const timer = setTimeout(() => call.cancel(), graceMs);
       await ended;
@@ -128,8 +140,7 @@ export class RunnerStream {
       const status = (json.status ?? {}) as { code?: number; description?: string; details?: string };
       const code = status.code ?? 0;
       if (code === StatusCode.RUNNER_STREAM_END) {
-        broken = true;
-        void this.close();
+        this.handlers.onEndRequested();
         return;
       }
       if (code !== 0 && code !== StatusCode.SUCCESS && code !== StatusCode.RUNNER_STREAM_START) {

@@ -136,7 +136,7 @@ describe('clarifai runner against clarifai serve', () => {
     assert.doesNotMatch(p.output(), new RegExp(server.pat));
   });
 
-  it('--runner_id with --keep stays registered, and serves again under the same id', async () => {
+  it('--runner_id with --keep stays registered, and serves again under the same id with its new concurrency', async () => {
     const args = [
       '-cc_id',
       'cc',
@@ -156,10 +156,16 @@ describe('clarifai runner against clarifai serve', () => {
       (await runners()).some((r) => r.id === 'box-7'),
       'kept',
     );
-    const again = runner(args);
-    await again.waitFor(/runner box-7 serving nodepool cc\/np/);
+    const again = runner([...args, '--concurrency', '5']);
+    await again.waitFor(/runner box-7 serving nodepool cc\/np at \S+ with 5 slots/);
+    const box = (await runners()).find((r) => r.id === 'box-7');
+    assert.equal(box?.metadata?.sibyl?.concurrency, 5, 'the API schedules by the new concurrency');
     again.signal('SIGTERM');
     assert.equal(await again.exited, 0, again.output());
+    assert.ok(
+      (await runners()).some((r) => r.id === 'box-7'),
+      'a runner it did not create is not deleted',
+    );
   });
 
   it('reconnects after the API restarts: health 503 while it is away, 200 once back', async () => {
