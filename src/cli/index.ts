@@ -15,7 +15,7 @@ export async function main(
       throw err;
     });
   }
-  const program = buildProgram(env, version());
+  const program = buildProgram(env, version);
   try {
     await program.parseAsync(rewriteAliases(argv.slice(2)));
     return 0;
@@ -34,6 +34,7 @@ export async function main(
   }
 }
 
+/** Read from package.json only for `--version`. */
 function version(): string {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

@@ -22,7 +22,7 @@ const LLM = 'meta/Llama-2/models/llama2-7b-chat';
  * config) are registered only when a command line goes into it (`.subcommands`), so a command
  * line builds only the part of the tree it uses.
  */
-export function buildProgram(env: Env, version: string | (() => Promise<string>)): Command {
+export function buildProgram(env: Env, version: string | (() => string)): Command {
   const program = new Command('clarifai')
     .description(
       "Sibyl: run predictions on AI models the way Clarifai documents, on the embedded engine, a Sibyl server or Clarifai's cloud.",

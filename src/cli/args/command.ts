@@ -21,7 +21,7 @@ export class Command {
   /** `-h, --help` by default; every command has one. */
   helpFlag: Option = new Option('-h, --help', 'Show this message and exit.');
   helpConfig: HelpConfig = {};
-  versionText?: string;
+  versionText?: string | (() => string);
   versionOption?: Option;
   afterHelp: string[] = [];
   actionHandler?: Action;
@@ -99,8 +99,12 @@ export class Command {
     ].join(' ');
   }
 
-  /** `--version` (or `flags`) prints `version`. */
-  version(version: string, flags = '--version', description = 'Show the version and exit.'): this {
+  /** `--version` (or `flags`) prints `version`; a function is called only then (it may read a file). */
+  version(
+    version: string | (() => string),
+    flags = '--version',
+    description = 'Show the version and exit.',
+  ): this {
     this.versionText = version;
     this.versionOption = new Option(flags, description);
     this.addOption(this.versionOption);
@@ -220,7 +224,8 @@ export class Command {
       throw err instanceof ArgsError ? await withSuggestion(err) : err;
     }
     if (outcome.kind === 'version') {
-      process.stdout.write(`${outcome.command.versionText ?? ''}\n`);
+      const version = outcome.command.versionText ?? '';
+      process.stdout.write(`${typeof version === 'function' ? version() : version}\n`);
       return;
     }
     if (outcome.kind === 'help') {
