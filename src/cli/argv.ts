@@ -1,6 +1,6 @@
 /**
  * Clarifai's CLI has single-dash multi-letter aliases (-cc_id, -np_id, -dpl_id, -dpl_usr_id). Argument parsers
- * such as commander read those as bundles of short flags, so they are rewritten to the long
+ * (ours in args/ too) read a single dash as short flags (`-ojson`), so they are rewritten to the long
  * forms before parsing, in `-cc_id VALUE` and `-cc_id=VALUE` forms.
  */
 const ALIASES: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 
 /**
- * `require` for the CommonJS packages on the start-up path of a CLI run (commander, fastify,
+ * `require` for the CommonJS packages on the start-up path of a CLI run (fastify,
  * better-sqlite3, kysely's CommonJS build) and of an engine worker (tfjs, sharp). Imported as ESM,
  * Node 20 runs its module-format detection and export scan over each of their files (tfjs's
  * bundles are megabytes): tfjs-core 65 vs 16 ms, tfjs-converter 70 vs 27 ms, sharp 53 vs 25 ms,
