@@ -240,8 +240,8 @@ describe('clarifai runner against clarifai serve', () => {
     assert.equal(await p.exited, 0, p.output());
   });
 
-  it('killing a runner (SIGKILL) under load loses no prediction, and a runner that joins later gets work', async () => {
-    const a = runner([
+  const nodeRunner = (dir: string) =>
+    runner([
       '-cc_id',
       'cc',
       '-np_id',
@@ -250,70 +250,69 @@ describe('clarifai runner against clarifai serve', () => {
       '2',
       '--verbose',
       '--data-dir',
-      join(home, 'ka'),
+      join(home, dir),
     ]);
-    const b = runner([
-      '-cc_id',
-      'cc',
-      '-np_id',
-      'np',
-      '--concurrency',
-      '2',
-      '--verbose',
-      '--data-dir',
-      join(home, 'kb'),
-    ]);
-    await Promise.all([a.waitFor(/serving nodepool/), b.waitFor(/serving nodepool/)]);
-    const predict = () =>
-      rest(server, 'POST', '/v2/users/clarifai/apps/main/models/language-identification/outputs', {
-        inputs: [{ data: { text: { raw: TEXT } } }],
-        runner_selector: { deployment: { id: 'lang', user_id: 'admin' } },
-      });
-    const codes: number[] = [];
+  const predictLang = () =>
+    rest(server, 'POST', '/v2/users/clarifai/apps/main/models/language-identification/outputs', {
+      inputs: [{ data: { text: { raw: TEXT } } }],
+      runner_selector: { deployment: { id: 'lang', user_id: 'admin' } },
+    });
+  /** `total` predictions through the deployment from 8 clients at once; the answers that failed. */
+  const load = async (total: number) => {
+    const failed: string[] = [];
+    let answered = 0;
     let next = 0;
-    const TOTAL = 240;
     const client = async () => {
-      while (next < TOTAL) {
+      while (next < total) {
         next++;
-        const res = await predict();
-        codes.push(res.status.code);
-        if (res.status.code !== 10000) codes.push(-1, Number(JSON.stringify(res).length));
+        const res = await predictLang();
+        answered++;
+        if (res.status.code !== 10000) failed.push(JSON.stringify(res.status));
       }
     };
-    const load = Promise.all(Array.from({ length: 8 }, client));
-    await a.waitFor(/(item \S+ clarifai\/main\/language-identification: 10000[^]*){10}/);
+    await Promise.all(Array.from({ length: 8 }, client));
+    return { answered, failed };
+  };
+  const ITEM = /item \S+ clarifai\/main\/language-identification: 10000/;
+  const items = (p: Proc, n: number) => p.waitFor(new RegExp(`(${ITEM.source}[^]*){${n}}`));
+
+  it('killing a runner (SIGKILL) under load loses no prediction, and a runner that joins later gets work', async () => {
+    const a = nodeRunner('ka');
+    const b = nodeRunner('kb');
+    await Promise.all([a.waitFor(/serving nodepool/), b.waitFor(/serving nodepool/)]);
+    const running = load(240);
+    await items(a, 10);
     a.signal('SIGKILL');
-    const late = runner([
-      '-cc_id',
-      'cc',
-      '-np_id',
-      'np',
-      '--concurrency',
-      '2',
-      '--verbose',
-      '--data-dir',
-      join(home, 'kc'),
-    ]);
+    const late = nodeRunner('kc');
     await late.waitFor(/serving nodepool/);
-    await load;
-    assert.equal(
-      codes.length,
-      TOTAL,
-      `every prediction answered once: ${codes.filter((c) => c !== 10000).join(',')}`,
-    );
-    assert.ok(
-      codes.every((c) => c === 10000),
-      `all succeeded: ${codes.filter((c) => c !== 10000).join(',')}`,
-    );
-    // the late runner was there for the last requests: it answered some of them
-    const more = await Promise.all(Array.from({ length: 12 }, predict));
-    assert.ok(more.every((r) => r.status.code === 10000));
-    await late.waitFor(/item \S+ clarifai\/main\/language-identification: 10000/);
+    const { answered, failed } = await running;
+    assert.equal(answered, 240);
+    assert.deepEqual(failed, [], 'every prediction succeeded');
     assert.equal(await a.exited, 'SIGKILL');
+    // with two live runners sharing the work, the one that joined late gets some of it
+    const more = await load(24);
+    assert.deepEqual(more.failed, []);
+    await late.waitFor(ITEM);
     for (const p of [b, late]) {
       p.signal('SIGTERM');
       assert.equal(await p.exited, 0, p.output());
     }
+  });
+
+  it('SIGTERM under load: the runner finishes what it holds, exits 0, and no prediction is lost', async () => {
+    const a = nodeRunner('ta');
+    const b = nodeRunner('tb');
+    await Promise.all([a.waitFor(/serving nodepool/), b.waitFor(/serving nodepool/)]);
+    const running = load(160);
+    await items(a, 10);
+    a.signal('SIGTERM');
+    assert.equal(await a.exited, 0, a.output());
+    assert.doesNotMatch(a.output(), /dropped/, 'every item it took was answered on its stream');
+    const { answered, failed } = await running;
+    assert.equal(answered, 160);
+    assert.deepEqual(failed, []);
+    b.signal('SIGTERM');
+    assert.equal(await b.exited, 0, b.output());
   });
 
   it('an item for a model it does not serve gets an error naming the model; --models serves it by id', async () => {
