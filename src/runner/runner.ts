@@ -229,11 +229,13 @@ export class Runner {
           nodepool_id: this.cfg.nodepoolId,
           ids: [this.runnerId],
         })
-        .catch((err: unknown) =>
+        .catch((err: unknown) => {
+          // already gone (deleted on the API, which is why it was refused): nothing to say
+          if (err instanceof ApiError && isMissing(err.code)) return;
           this.cfg.log(
             `could not delete runner ${this.runnerId}: ${err instanceof Error ? err.message : err}`,
-          ),
-        );
+          );
+        });
     }
   }
 }

@@ -167,7 +167,10 @@ export class RunnerStream {
       const items = (json.runner_items ?? []) as Json[];
       if (items.length > 0) this.handlers.onItems(items, connection);
     });
-    call.on('error', (err: Error & { details?: string }) => lost(err.details || err.message));
+    // grpc-js's details end in an empty "Resolution note: " when the address needed no lookup
+    call.on('error', (err: Error & { details?: string }) =>
+      lost((err.details || err.message).replace(/\s*Resolution note:\s*$/, '')),
+    );
     call.on('end', () => lost('the API ended the stream'));
     call.write(outputsMessage({ ...this.identity, status: { code: StatusCode.RUNNER_STREAM_START } }));
   }

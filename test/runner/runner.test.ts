@@ -168,7 +168,7 @@ describe('clarifai runner against clarifai serve', () => {
     );
   });
 
-  it('reconnects after the API restarts: health 503 while it is away, 200 once back', async () => {
+  it('reconnects after the API restarts: health 503 while it is away, 200 once back; one deleted meanwhile is refused, exit 1', async () => {
     const hp = await freePort();
     const p = runner([
       '-cc_id',
@@ -180,8 +180,14 @@ describe('clarifai runner against clarifai serve', () => {
       '--data-dir',
       join(home, 'r3'),
     ]);
+    const gone = runner(['-cc_id', 'cc', '-np_id', 'np', '--data-dir', join(home, 'r3-gone')]);
+    const goneId = (await gone.waitFor(/runner (\S+) serving nodepool cc\/np/))[1]!;
     await p.waitFor(/serving nodepool cc\/np/);
     assert.equal(await health(hp), 200);
+    const deleted = await rest(server, 'DELETE', '/v2/users/admin/compute_clusters/cc/nodepools/np/runners', {
+      ids: [goneId],
+    });
+    assert.equal(deleted.status.code, 10000, JSON.stringify(deleted));
     await server.stop();
     await p.waitFor(/stream lost .*reconnecting in [\d.]+ s \(attempt 1\)/);
     assert.equal(await health(hp), 503);
@@ -189,6 +195,9 @@ describe('clarifai runner against clarifai serve', () => {
     procs.push(server);
     await until(() => health(hp), 200, 30_000);
     assert.equal(p.output().match(/serving nodepool/g)?.length, 1, 'the connected line is printed once');
+    assert.equal(await gone.exited, 1, gone.output());
+    assert.match(gone.output(), /refused the runner stream: Runner does not exist/);
+    assert.doesNotMatch(gone.output(), /could not delete/);
     p.signal('SIGTERM');
     assert.equal(await p.exited, 0, p.output());
   });
