@@ -118,6 +118,10 @@ export function buildProgram(env: Env, version: string | (() => string)): Comman
     )
     .option('--grpc-port <PORT>', 'Also serve gRPC alone on this port (gRPC is on --port already)')
     .option(
+      '--oip-port <PORT>',
+      'Also serve the Open Inference Protocol v2 (KServe/Triton) at its plain paths on this port (it is under /oip on --port already)',
+    )
+    .option(
       '--tls-cert <FILE>',
       'PEM certificate: every port speaks TLS (https, gRPC over TLS); with --tls-key',
     )

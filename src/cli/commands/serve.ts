@@ -26,6 +26,7 @@ export interface ServeCommandOptions {
   maxUpload?: string;
   rateLimit?: string;
   grpcPort?: string;
+  oipPort?: string;
   tlsCert?: string;
   tlsKey?: string;
   /** false with --no-grpc */
@@ -177,6 +178,11 @@ export async function run(
     throw new CliUsageError(
       `--grpc-port ${grpcPort} is the --port: gRPC is on --port already; give another port for gRPC alone`,
     );
+  const oipPort = intFlag('--oip-port', opts.oipPort, 0, 65535);
+  if (oipPort !== undefined && oipPort !== 0 && (oipPort === port || oipPort === grpcPort))
+    throw new CliUsageError(
+      `--oip-port ${oipPort} is already --port or --grpc-port; give the Open Inference Protocol its own port`,
+    );
   const limits = limitFlags(opts);
   const logs = logFlags(opts);
   const tls = tlsFlags(opts);
@@ -210,15 +216,23 @@ export async function run(
       ...(urlDeadline !== undefined ? { urlRequestTimeoutMs: urlDeadline * 1000 } : {}),
       grpc: opts.grpc !== false,
       ...(grpcPort !== undefined ? { grpcPort } : {}),
+      ...(oipPort !== undefined ? { oipPort } : {}),
       ...(tls ? { tls } : {}),
       ...(corsOrigins.length > 0 ? { corsOrigins } : {}),
       limits,
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    // the port that failed: --port, or --grpc-port
+    // the port that failed: --port, --grpc-port or --oip-port
     const failed = (err as { port?: number }).port ?? port;
-    const flag = grpcPort !== undefined && failed === grpcPort && failed !== port ? '--grpc-port' : '--port';
+    const flag =
+      failed === port
+        ? '--port'
+        : grpcPort !== undefined && failed === grpcPort
+          ? '--grpc-port'
+          : oipPort !== undefined && failed === oipPort
+            ? '--oip-port'
+            : '--port';
     if (code === 'EADDRINUSE')
       throw new Error(
         `port ${failed} on ${opts.host ?? '127.0.0.1'} is already in use; pick another with ${flag}`,
@@ -234,6 +248,9 @@ export async function run(
     `Sibyl v2 API listening on ${server.url} (data in ${dataDir}` +
       (databaseUrl !== undefined ? `, database ${redactDatabaseUrl(databaseUrl)})\n` : ')\n') +
       grpcLines(server.url, server.grpcAddress, opts.grpc !== false, tls !== undefined, corsOrigins) +
+      (server.oipUrl
+        ? `Open Inference Protocol v2 on ${server.oipUrl} (--oip-port); also under ${server.url}/oip\n`
+        : '') +
       `${server.bootstrap.createdPat ? 'Created' : 'Refreshed'} the admin login file ${server.bootstrap.path}; log in with:\n` +
       `  clarifai login --config ${server.bootstrap.path}\n` +
       (opts.allowPrivateUrls
