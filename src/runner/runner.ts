@@ -89,6 +89,8 @@ export class Runner {
         this.cfg.backoff,
       );
       this.stream = stream;
+      // a signal during registration: registered, so deregister, but never connect
+      if (this.stopping) return;
       stream.start();
       await stream.done;
     } finally {

@@ -17,28 +17,34 @@ export interface ServeOptions extends Omit<RunnerConfig, 'api' | 'engine' | 'log
  */
 export async function serveRunner(opts: ServeOptions): Promise<void> {
   const { target, dataDir, modelsDir, preload, ...config } = opts;
-  const engine = await LocalEngine.open({ dataDir, preload, ...(modelsDir ? { modelsDir } : {}) });
-  const api = new RunnerApi(target.url, target.pat);
-  const runner = new Runner({
-    ...config,
-    api,
-    engine,
-    userId: target.userId,
-    log: (line) => process.stdout.write(`${line}\n`),
-  });
+  let runner: Runner | undefined;
   let signals = 0;
+  // installed first: a signal while the engine opens stops the start instead of killing it midway
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
-    void runner.stop();
+    void runner?.stop();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    await runner.run();
+    const engine = await LocalEngine.open({ dataDir, preload, ...(modelsDir ? { modelsDir } : {}) });
+    const api = new RunnerApi(target.url, target.pat);
+    try {
+      if (signals > 0) return;
+      runner = new Runner({
+        ...config,
+        api,
+        engine,
+        userId: target.userId,
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
+      await runner.run();
+    } finally {
+      api.close();
+      await engine.close();
+    }
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    api.close();
-    await engine.close();
   }
 }
