@@ -100,6 +100,15 @@ describe('deployments answered by runner processes', () => {
     assert.match(res.body.status.details, /nodepool .*edge\/cpu has no live runner.*clarifai runner/);
   });
 
+  it('a runner registers over REST too (POST .../runners is PostRunners, declared before PatchRunners)', async () => {
+    const path = '/v2/users/me/compute_clusters/edge/nodepools/cpu/runners';
+    const made = await api('POST', path, { runners: [{ id: 'rest-made', description: 'by curl' }] });
+    assert.equal(made.http, 200, JSON.stringify(made.body));
+    assert.equal(made.body.runners[0].id, 'rest-made');
+    const gone = await api('DELETE', path, { ids: ['rest-made'] });
+    assert.equal(gone.http, 200, JSON.stringify(gone.body));
+  });
+
   it('the documented --deployment_id and -cc_id/-np_id commands are answered by the runners', async () => {
     const first = await startRunner('box-1');
     await startRunner('box-2');

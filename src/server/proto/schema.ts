@@ -46,7 +46,7 @@ export interface RestSchema {
 const PROTO_ENTRY = 'proto/clarifai/api/service.proto';
 const WELL_KNOWN = ['struct', 'timestamp', 'wrappers', 'duration', 'empty', 'field_mask', 'any'];
 /** Bumped whenever the cached descriptor's layout changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 function packageDir(): string {
   // the package's exports map hides package.json; its main entry is src/index.js
@@ -228,9 +228,11 @@ function buildCache(names: string[], key: string): CachedSchema {
     reached.add(t);
     if (t instanceof protobuf.Type) for (const f of t.fieldsArray) visit(f.resolve().resolvedType);
   };
-  for (const name of names) {
-    const method = service.methods[name];
-    if (!method) throw new Error(`${V2_SERVICE} has no RPC ${name}`);
+  for (const name of names) if (!service.methods[name]) throw new Error(`${V2_SERVICE} has no RPC ${name}`);
+  // in service.proto's order, so that where two RPCs share a route (PostRunners and PatchRunners
+  // both POST .../runners) the one declared first answers it, as on Clarifai's gateway
+  const wanted = new Set(names);
+  for (const method of service.methodsArray.filter((m) => wanted.has(m.name))) {
     method.resolve();
     rpcs.push(rpcShape(method));
     bindings.push(...httpBindings(method));
