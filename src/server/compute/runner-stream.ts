@@ -73,9 +73,19 @@ export async function serveRunnerStream(
 
   const held = new Set<string>();
   let freed: (() => void) | undefined;
+  // the call ends when the runner half-closes (it is stopping) or the connection goes
+  const ended = new AbortController();
+  const closed = ended.signal;
+  conn.closed.addEventListener('abort', () => ended.abort(), { once: true });
+  if (conn.closed.aborted) ended.abort();
   const beat = setInterval(() => void queue.beat([presence]).catch(() => undefined), BEAT_MS);
   try {
     await queue.beat([presence]);
+    // accepted: the runner need not wait for its first item to know the stream is open
+    conn.send({
+      status: { code: StatusCode.RUNNER_STREAM_START, description: 'Runner stream started' },
+      runner_items: [],
+    });
     const outputs = (async () => {
       for await (const msg of conn.messages) {
         const itemId = typeof msg.runner_item_id === 'string' ? msg.runner_item_id : '';
@@ -85,18 +95,22 @@ export async function serveRunnerStream(
         await queue.complete(itemId, replica, output);
         freed?.();
       }
-    })();
+    })().finally(() => ended.abort());
     // hand out work while the call is open, never more than `slots` items at once
-    while (!conn.closed.aborted) {
+    while (!closed.aborted) {
       if (held.size >= slots) {
         await new Promise<void>((resolve) => {
-          freed = resolve;
-          conn.closed.addEventListener('abort', () => resolve(), { once: true });
+          const done = () => {
+            closed.removeEventListener('abort', done);
+            freed = undefined;
+            resolve();
+          };
+          freed = done;
+          closed.addEventListener('abort', done, { once: true });
         });
-        freed = undefined;
         continue;
       }
-      const items = await queue.take(presence.pool, replica, slots - held.size, conn.closed);
+      const items = await queue.take(presence.pool, replica, slots - held.size, closed);
       for (const item of items) {
         held.add(item.id);
         conn.send({
