@@ -28,7 +28,7 @@ function looksLikeOption(arg: string): boolean {
   return arg.length > 1 && arg.startsWith('-');
 }
 
-/** `-5` or `-0.5` is a value where the command has no subcommands (and no option is a digit). */
+/** `-5` or `-0.5`: a value, not an option (no command here has a digit as a short option). */
 function isNegativeNumber(arg: string): boolean {
   return /^-(\d+|\d*\.\d+)(e[+-]?\d+)?$/.test(arg);
 }
