@@ -3,7 +3,7 @@
 // machines this runs on are small and shared, so only comparisons made under the same noise mean
 // anything. See bench/README.md.
 //
-//   node bench/run.mjs [--json] [--only startup,embedded,server,engine,generate,builtins,load] [--no-profile]
+//   node bench/run.mjs [--json] [--only startup,embedded,server,engine,generate,builtins,load,runners] [--no-profile]
 //
 // Exits 1 if any target fails, 2 if a benchmark could not run.
 import { spawnSync } from 'node:child_process';
@@ -47,7 +47,7 @@ const only = onlyArg
   ? new Set(
       (onlyArg.includes('=') ? onlyArg.split('=')[1] : (argv[argv.indexOf(onlyArg) + 1] ?? '')).split(','),
     )
-  : new Set(['startup', 'embedded', 'server', 'engine', 'generate', 'builtins', 'load']);
+  : new Set(['startup', 'embedded', 'server', 'engine', 'generate', 'builtins', 'load', 'runners']);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -502,6 +502,8 @@ async function main() {
     ['builtins', () => import('./builtins.mjs').then((m) => m.benchBuiltins({ tempDir, log }))],
     // bench/load.mjs: autocannon against the server; auth + request log + metrics on against off
     ['load', () => import('./load.mjs').then((m) => m.benchLoad({ tempDir, log }))],
+    // bench/runners.mjs: predictions through runner processes against the server's own worker
+    ['runners', () => import('./runners.mjs').then((m) => m.benchRunners({ tempDir, log }))],
   ];
   for (const [id, fn] of steps) {
     if (!only.has(id)) continue;

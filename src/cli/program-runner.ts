@@ -10,6 +10,7 @@ function runnerOptions(cmd: Command): Command {
     )
     .option('--user_id <ID>', "The nodepool's user (default: the PAT's user)")
     .option('--concurrency <N>', 'Work items run at once (default: the number of CPU cores)')
+    .option('--workers <N>', 'Worker threads that run models (default: one per core)')
     .option(
       '--data-dir <DIR>',
       "The runner's own data directory (default: $SIBYL_HOME/runners/CLUSTER/NODEPOOL)",

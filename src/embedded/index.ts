@@ -14,6 +14,8 @@ export interface EmbeddedOptions {
   warmUp?: boolean;
   /** Where unexpected server-side errors go; silent by default, since the caller gets them as errors. */
   logError?: (err: unknown, reqId: string) => void;
+  /** Worker threads that run models (default: one per core). */
+  workers?: number;
   /** A built-in model about to be used: it starts loading while the rest opens. */
   preload?: { userId: string; appId: string; modelId: string };
 }
@@ -39,7 +41,11 @@ export class EmbeddedTransport implements Transport {
     const { startEngine } = await import('../server/engine-start.js');
     // a CLI run predicts once: a warm-up run would double the network's work
     const warmUp = opts.warmUp ?? false;
-    const startedEngine = startEngine({ warmUp, ...(opts.preload ? { preload: opts.preload } : {}) });
+    const startedEngine = startEngine({
+      warmUp,
+      ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+      ...(opts.preload ? { preload: opts.preload } : {}),
+    });
     const { openServerApp } = await import('../server/open.js');
     const server = await openServerApp({
       startedEngine,

@@ -29,6 +29,8 @@ export interface LocalEngineOptions {
   modelsDir?: string;
   /** Models to load at start; the first built-in among them starts loading with the engine. */
   preload?: ModelId[];
+  /** Worker threads that run models (default: one per core). */
+  workers?: number;
 }
 
 const BUILTIN_OWNER = { userId: 'clarifai', appId: 'main' };
@@ -48,6 +50,7 @@ export class LocalEngine {
     const transport = await EmbeddedTransport.open({
       dataDir: opts.dataDir,
       warmUp: true,
+      ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
       ...(builtin ? { preload: builtin } : {}),
     });
     try {

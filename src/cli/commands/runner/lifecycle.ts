@@ -8,6 +8,7 @@ export interface ServeOptions extends Omit<RunnerConfig, 'api' | 'engine' | 'log
   dataDir: string;
   modelsDir?: string;
   preload: ModelId[];
+  workers?: number;
 }
 
 /**
@@ -16,7 +17,7 @@ export interface ServeOptions extends Omit<RunnerConfig, 'api' | 'engine' | 'log
  * the runner deleted if this process created it. A second signal exits at once.
  */
 export async function serveRunner(opts: ServeOptions): Promise<void> {
-  const { target, dataDir, modelsDir, preload, ...config } = opts;
+  const { target, dataDir, modelsDir, preload, workers, ...config } = opts;
   let runner: Runner | undefined;
   let signals = 0;
   // installed first: a signal while the engine opens stops the start instead of killing it midway
@@ -27,7 +28,12 @@ export async function serveRunner(opts: ServeOptions): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    const engine = await LocalEngine.open({ dataDir, preload, ...(modelsDir ? { modelsDir } : {}) });
+    const engine = await LocalEngine.open({
+      dataDir,
+      preload,
+      ...(modelsDir ? { modelsDir } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+    });
     const api = new RunnerApi(target.url, target.pat);
     try {
       if (signals > 0) return;

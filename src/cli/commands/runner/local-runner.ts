@@ -14,6 +14,7 @@ import {
   runnerDataDir,
   type ApiTarget,
   type RunnerFlags,
+  workersFlag,
 } from './start.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -121,6 +122,7 @@ export async function run(modelPath: string, opts: RunnerFlags, env: Env): Promi
     computeClusterId: LOCAL_CLUSTER,
     nodepoolId: LOCAL_NODEPOOL,
     concurrency,
+    ...(workersFlag(opts) !== undefined ? { workers: workersFlag(opts)! } : {}),
     worker: { model: modelWorker(folder, versionId) },
     keep: opts.keep === true,
     verbose: opts.verbose === true,

@@ -8,6 +8,7 @@ import {
   resolveApi,
   runnerDataDir,
   type RunnerFlags,
+  workersFlag,
 } from './start.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -40,6 +41,7 @@ export async function run(opts: RunnerCommandOptions, env: Env): Promise<void> {
     computeClusterId: clusterId,
     nodepoolId,
     concurrency,
+    ...(workersFlag(opts) !== undefined ? { workers: workersFlag(opts)! } : {}),
     keep: opts.keep === true,
     verbose: opts.verbose === true,
     ...(opts.models ? { modelsDir: opts.models } : {}),

@@ -19,6 +19,7 @@ export interface RunnerFlags {
   apiUrl?: string;
   user_id?: string;
   concurrency?: string;
+  workers?: string;
   dataDir?: string;
   healthPort?: string;
   models?: string;
@@ -56,6 +57,11 @@ export function intFlag(name: string, raw: string | undefined, min: number, max:
   if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < min || n > max)
     throw new CliUsageError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
   return n;
+}
+
+/** --workers: the engine's worker threads (its default, one per core, when absent). */
+export function workersFlag(flags: RunnerFlags): number | undefined {
+  return intFlag('--workers', flags.workers, 1, 1024);
 }
 
 export function concurrencyFlag(flags: RunnerFlags): number {
