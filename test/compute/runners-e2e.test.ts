@@ -171,6 +171,54 @@ describe('deployments answered by runner processes', () => {
     assert.ok(runners.map(itemsServed).reduce((a, b) => a + b, 0) >= before.reduce((a, b) => a + b, 0) + 28);
   });
 
+  it('a failover deployment goes on to the next nodepool; a spread one shares the work', async () => {
+    assert.equal(
+      (await api('POST', '/v2/users/me/compute_clusters/edge/nodepools', { nodepools: [{ id: 'idle' }] }))
+        .http,
+      200,
+    );
+    const made = await api('POST', '/v2/users/me/deployments', {
+      deployments: [
+        {
+          id: 'fallback',
+          worker: { model: MODEL },
+          // no runner serves edge/idle: this server's own workers answer
+          nodepools: [
+            { id: 'idle', compute_cluster: { id: 'edge' } },
+            { id: 'local', compute_cluster: { id: 'local' } },
+          ],
+        },
+        {
+          id: 'spread',
+          worker: { model: MODEL },
+          scheduling_choice: 2,
+          nodepools: [
+            { id: 'cpu', compute_cluster: { id: 'edge' } },
+            { id: 'local', compute_cluster: { id: 'local' } },
+          ],
+        },
+      ],
+    });
+    assert.equal(made.http, 200, JSON.stringify(made.body));
+    const before = runners.reduce((n, r) => n + itemsServed(r), 0);
+    const fallback = await api('POST', '/v2/users/me/deployments/fallback/outputs', predictBody({}));
+    assert.equal(fallback.http, 200, JSON.stringify(fallback.body.status));
+    assert.equal(fallback.body.outputs[0].data.concepts[0].name, 'dog');
+    assert.equal(
+      runners.reduce((n, r) => n + itemsServed(r), 0),
+      before,
+      'no runner was asked',
+    );
+    const spread = await Promise.all(
+      Array.from({ length: 16 }, () =>
+        api('POST', '/v2/users/me/deployments/spread/outputs', predictBody({})),
+      ),
+    );
+    for (const res of spread) assert.equal(res.http, 200, JSON.stringify(res.body.status));
+    const onRunners = runners.reduce((n, r) => n + itemsServed(r), 0) - before;
+    assert.ok(onRunners > 0 && onRunners < 16, `runners took ${onRunners} of 16; the rest ran here`);
+  });
+
   it('selectors naming a missing or foreign resource get Clarifai status codes', async () => {
     const cases: [Record<string, unknown>, number, RegExp][] = [
       [
