@@ -6,7 +6,7 @@
  * later gets work; selectors naming a missing or someone else's resource get Clarifai's status.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StatusCode } from '../../src/core/status.js';
@@ -248,25 +248,25 @@ describe('deployments answered by runner processes', () => {
       assert.match(res.body.status.details, details);
     }
     // another user's deployment is "does not exist" too, never "not yours"
-    const made = await api('POST', '/v2/users', { users: [{ id: 'mallory' }], with_key: true });
-    const key = made.body.keys?.[0]?.token ?? made.body.key?.token;
-    if (typeof key === 'string') {
-      const res = await api('POST', '/v2/users/me/deployments/dogs/outputs', predictBody({}), key);
-      assert.equal(res.body.status.code, StatusCode.DEPLOYMENT_DOES_NOT_EXIST);
-      const foreign = await api(
-        'POST',
-        '/v2/users/clarifai/apps/main/models/general-image-recognition/outputs',
-        predictBody({ deployment: { id: 'dogs', user_id: 'admin' } }),
-        key,
-      );
-      assert.equal(foreign.body.status.code, StatusCode.DEPLOYMENT_DOES_NOT_EXIST);
-    }
+    const made = await api('POST', '/v2/users', { user: { id: 'mallory' }, key: { description: 'mallory' } });
+    assert.equal(made.http, 200, JSON.stringify(made.body));
+    const key = made.body.key.id as string;
+    const own = await api('POST', '/v2/users/me/deployments/dogs/outputs', predictBody({}), key);
+    assert.equal(own.body.status.code, StatusCode.DEPLOYMENT_DOES_NOT_EXIST);
+    const foreign = await api(
+      'POST',
+      '/v2/users/clarifai/apps/main/models/general-image-recognition/outputs',
+      predictBody({ deployment: { id: 'dogs', user_id: 'admin' } }),
+      key,
+    );
+    assert.equal(foreign.http, 404);
+    assert.equal(foreign.body.status.code, StatusCode.DEPLOYMENT_DOES_NOT_EXIST);
+    assert.match(foreign.body.status.details, /deployment "dogs" does not exist for user "admin"/);
     const cli = await runCli(
       ['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', DOGS, '--deployment_id', 'nope'],
       env,
     );
     assert.equal(cli.code, 1);
     assert.match(cli.stderr, /deployment "nope" does not exist/);
-    void writeFileSync;
   });
 });
