@@ -73,6 +73,24 @@ describe('deployments on endpoint nodepools (another Sibyl over OIP and over /v1
       'clarifai/main/models/general-image-recognition',
     ]);
     await cli(['deployment', 'create', 'vllm', 'chat', '--model', 'meta/Llama-2/models/tiny-llama']);
+    await cli([
+      'nodepool',
+      'create',
+      'remote',
+      'sibyl',
+      '--endpoint',
+      `clarifai=${engine.url}`,
+      '--api-key-env',
+      'SIBYL_ENGINE_KEY',
+    ]);
+    await cli([
+      'deployment',
+      'create',
+      'sibyl',
+      'forwarded',
+      '--model',
+      'clarifai/main/models/general-image-recognition',
+    ]);
   });
 
   after(async () => {
@@ -94,6 +112,29 @@ describe('deployments on endpoint nodepools (another Sibyl over OIP and over /v1
     const local = await cli(['model', 'predict', '--model_url', RECOGNITION_URL, '--file_path', DOGS]);
     assert.equal(conceptNames(routed.stdout)[0], 'dog');
     assert.deepEqual(conceptNames(routed.stdout), conceptNames(local.stdout));
+  });
+
+  it("another v2 API (a Sibyl, or Clarifai's cloud with a key) answers a forwarded request", async () => {
+    const served = () =>
+      (
+        engine
+          .output()
+          .match(/POST \/v2\/users\/clarifai\/apps\/main\/models\/general-image-recognition\/outputs 200/g) ??
+        []
+      ).length;
+    const before = served();
+    const routed = await cli([
+      'model',
+      'predict',
+      '--model_url',
+      RECOGNITION_URL,
+      '--file_path',
+      DOGS,
+      '--deployment_id',
+      'forwarded',
+    ]);
+    assert.equal(conceptNames(routed.stdout)[0], 'dog');
+    assert.equal(served(), before + 1, `the other API answered it:\n${engine.output().slice(-1500)}`);
   });
 
   it('a text-generation model answers through the /v1 endpoint', async () => {
