@@ -1,23 +1,46 @@
 import { sub, type Command, type Env } from './program-helpers.js';
 
+const JSON_OPTION = '-o, --output <FORMAT>';
+
+/** `list`'s paging options, as Clarifai's CLI has them. */
+function page(cmd: Command, perPage: number): Command {
+  return cmd
+    .option('--page_no <N>', 'Page number to list', '1')
+    .option('--per_page <N>', 'Number of items per page', String(perPage))
+    .option(JSON_OPTION, 'text (default) or json');
+}
+
 /**
  * `clarifai computecluster|nodepool|deployment`: Clarifai's compute commands, with its names,
  * aliases (cc, np, dp; c, ls, rm), positional arguments and `--config` YAML files
  * (`compute_cluster:`, `nodepool:`, `deployment:`), plus flags for the common cases without a file.
+ * Each group registers its commands only when a command line goes into it.
  */
 export function registerCompute(program: Command, env: Env): void {
-  const json = '-o, --output <FORMAT>';
-  const page = (cmd: Command, perPage: number): Command =>
-    cmd
-      .option('--page_no <N>', 'Page number to list', '1')
-      .option('--per_page <N>', 'Number of items per page', String(perPage))
-      .option(json, 'text (default) or json');
-
-  const cc = sub(program, 'computecluster', 'Manage compute clusters.', [
+  sub(program, 'computecluster', 'Manage compute clusters.', [
     'clarifai computecluster create gpu-cluster --config compute_cluster.yaml',
     'clarifai cc ls',
     'clarifai cc rm gpu-cluster',
-  ]).aliases(['cc']);
+  ])
+    .aliases(['cc'])
+    .subcommands((cc) => registerClusterCommands(cc, env));
+  sub(program, 'nodepool', 'Manage nodepools.', [
+    'clarifai nodepool create gpu-cluster runners --config nodepool.yaml',
+    'clarifai np c gpu-cluster triton --endpoint oip=http://triton:8000',
+    'clarifai np ls gpu-cluster',
+  ])
+    .aliases(['np'])
+    .subcommands((np) => registerNodepoolCommands(np, env));
+  sub(program, 'deployment', 'Manage deployments.', [
+    'clarifai deployment create runners my-deploy --config deployment.yaml',
+    'clarifai dp ls runners',
+    'clarifai dp rm my-deploy',
+  ])
+    .aliases(['dp', 'dpl'])
+    .subcommands((dp) => registerDeploymentCommands(dp, env));
+}
+
+function registerClusterCommands(cc: Command, env: Env): void {
   sub(cc, 'create', 'Create a new Compute Cluster with the given config file (or flags).', [
     'clarifai computecluster create gpu-cluster --config compute_cluster.yaml',
     'clarifai cc c lab --description "lab machines" -o json',
@@ -26,7 +49,7 @@ export function registerCompute(program: Command, env: Env): void {
     .argument('[compute_cluster_id]', "the cluster's id (default: id: in the config)")
     .option('--config <FILE>', 'YAML with a compute_cluster: mapping, as Clarifai writes it')
     .option('--description <TEXT>', 'What the cluster is for')
-    .option(json, 'text (default) or json')
+    .option(JSON_OPTION, 'text (default) or json')
     .action(async (id: string | undefined, opts) =>
       (await import('./commands/compute-cluster/create.js')).run(id, opts, env),
     );
@@ -42,16 +65,13 @@ export function registerCompute(program: Command, env: Env): void {
   ])
     .aliases(['rm'])
     .argument('<compute_cluster_id>', "the cluster's id")
-    .option(json, 'text (default) or json')
+    .option(JSON_OPTION, 'text (default) or json')
     .action(async (id: string, opts) =>
       (await import('./commands/compute-cluster/delete.js')).run(id, opts, env),
     );
+}
 
-  const np = sub(program, 'nodepool', 'Manage nodepools.', [
-    'clarifai nodepool create gpu-cluster runners --config nodepool.yaml',
-    'clarifai np c gpu-cluster triton --endpoint oip=http://triton:8000',
-    'clarifai np ls gpu-cluster',
-  ]).aliases(['np']);
+function registerNodepoolCommands(np: Command, env: Env): void {
   sub(
     np,
     'create',
@@ -70,7 +90,7 @@ export function registerCompute(program: Command, env: Env): void {
     .option('--endpoint <PROTOCOL=URL>', 'Forward to an external server: oip=URL, openai=URL or clarifai=URL')
     .option('--endpoint-model <NAME>', "The endpoint's model name (clarifai: USER/APP/models/MODEL)")
     .option('--api-key-env <VAR>', "Name of the server's environment variable that holds the endpoint's key")
-    .option(json, 'text (default) or json')
+    .option(JSON_OPTION, 'text (default) or json')
     .action(async (cluster: string | undefined, id: string | undefined, opts) =>
       (await import('./commands/nodepool/create.js')).run(cluster, id, opts, env),
     );
@@ -91,16 +111,13 @@ export function registerCompute(program: Command, env: Env): void {
     .aliases(['rm'])
     .argument('<compute_cluster_id>', "the nodepool's cluster")
     .argument('<nodepool_id>', "the nodepool's id")
-    .option(json, 'text (default) or json')
+    .option(JSON_OPTION, 'text (default) or json')
     .action(async (cluster: string, id: string, opts) =>
       (await import('./commands/nodepool/delete.js')).run(cluster, id, opts, env),
     );
+}
 
-  const dp = sub(program, 'deployment', 'Manage deployments.', [
-    'clarifai deployment create runners my-deploy --config deployment.yaml',
-    'clarifai dp ls runners',
-    'clarifai dp rm my-deploy',
-  ]).aliases(['dp', 'dpl']);
+function registerDeploymentCommands(dp: Command, env: Env): void {
   sub(dp, 'create', 'Create a new Deployment with the given config file (or --model).', [
     'clarifai deployment create runners my-deploy --config deployment.yaml',
     'clarifai dp c local my-local --model alice/photos/models/resnet',
@@ -111,7 +128,7 @@ export function registerCompute(program: Command, env: Env): void {
     .option('--config <FILE>', 'YAML with a deployment: mapping, as Clarifai writes it')
     .option('--model <MODEL>', 'The model to deploy: USER/APP/models/MODEL[/versions/V] or its URL')
     .option('--description <TEXT>', 'What the deployment is for')
-    .option(json, 'text (default) or json')
+    .option(JSON_OPTION, 'text (default) or json')
     .action(async (pool: string | undefined, id: string | undefined, opts) =>
       (await import('./commands/deployment/create.js')).run(pool, id, opts, env),
     );
@@ -132,6 +149,6 @@ export function registerCompute(program: Command, env: Env): void {
   ])
     .aliases(['rm'])
     .argument('<deployment_id>', "the deployment's id")
-    .option(json, 'text (default) or json')
+    .option(JSON_OPTION, 'text (default) or json')
     .action(async (id: string, opts) => (await import('./commands/deployment/delete.js')).run(id, opts, env));
 }
