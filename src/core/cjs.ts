@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
  * better-sqlite3, kysely's CommonJS build) and of an engine worker (tfjs, sharp). Imported as ESM,
  * Node 20 runs its module-format detection and export scan over each of their files (tfjs's
  * bundles are megabytes): tfjs-core 65 vs 16 ms, tfjs-converter 70 vs 27 ms, sharp 53 vs 25 ms,
- * fastify 43 vs 35 ms, commander 10 vs 6 ms. require gives the same module objects wherever it is
+ * fastify 43 vs 35 ms. require gives the same module objects wherever it is
  * called, so tfjs stays one instance with the packages that require it themselves (face-api,
  * nsfwjs). Types still come from `import type`.
  */
