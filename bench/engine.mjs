@@ -5,7 +5,6 @@
 // never sits on the server's event loop and the latencies measured are the server's.
 //
 // Standalone (prints the results as JSON): node bench/engine.mjs
-import { fork } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -13,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { startBaseline } from './baseline-pool.mjs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PHOTOS_DIR = path.join(ROOT, 'test', 'fixtures', 'photos');
-const BASELINE = path.join(ROOT, 'bench', 'worker-baseline.mjs');
 const IMAGE_ROUTE = '/v2/users/clarifai/apps/main/models/general-image-recognition/outputs';
 const TEXT_ROUTE = '/v2/users/clarifai/apps/main/models/language-identification/outputs';
 const TEXT = 'The quick brown fox jumps over the lazy dog near the bank of the river.';
@@ -79,65 +78,6 @@ function photoFiles() {
     .filter((f) => /\.(jpe?g|png)$/i.test(f))
     .sort()
     .map((f) => path.join(PHOTOS_DIR, f));
-}
-
-/** Child processes still running, killed if this process exits first (Ctrl-C, a thrown error). */
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-/**
- * bench/worker-baseline.mjs with N workers, kept loaded in a child process so its rounds can
- * alternate with the server's. `run(images)` feeds it that many photos and returns img/s.
- */
-async function startBaseline(workers) {
-  const child = fork(BASELINE, ['--workers', String(workers), '--timeout-ms', String(10 * LOAD_TIMEOUT_MS)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  children.add(child);
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  const exited = new Promise((resolve) => child.once('exit', resolve)).then((code) => {
-    children.delete(child);
-    return code;
-  });
-  const reply = () =>
-    Promise.race([
-      new Promise((resolve) => child.once('message', resolve)),
-      exited.then((code) => Promise.reject(new Error(`worker-baseline.mjs exited ${code}: ${stderr}`))),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('worker-baseline.mjs did not answer')), LOAD_TIMEOUT_MS).unref(),
-      ),
-    ]);
-  const close = async () => {
-    if (child.exitCode === null && child.connected) child.send({ op: 'exit' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
-  try {
-    const { facts } = await reply();
-    return {
-      facts,
-      async run(images) {
-        child.send({ op: 'run', images });
-        const { result } = await reply();
-        // COCO class 16 is dog: the baseline must answer what the server answers.
-        if (result.tops['dogs.jpg'] !== 16) throw new Error(`baseline: dogs.jpg's top class is not dog`);
-        return result;
-      },
-      async executeOnly() {
-        child.send({ op: 'execute-only' });
-        return (await reply()).result;
-      },
-      close,
-    };
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
 }
 
 /** The client thread: each call posts one command and awaits its answer, bounded in time. */
