@@ -19,7 +19,7 @@ export {
   type ModelSpec,
   type RuntimeSettings,
 } from './spec.js';
-export { runtimeKinds } from './runtimes/index.js';
+export { REMOTE_RUNTIME_KINDS, runtimeKinds } from './runtimes/index.js';
 export { missingRequirement } from './requirements.js';
 export { CONFIG_FILE, listFolderFiles, readFolderVisibility, readModelFolder } from './folder.js';
 export type { SchedulerStatus, LoadedModelStatus } from './scheduler.js';

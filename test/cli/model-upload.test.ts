@@ -25,6 +25,7 @@ import {
   tfjsClassifierFolder,
   VARIANT_ANSWER,
 } from '../helpers/model-folders.js';
+import { openAiModelFolder } from '../helpers/llm-folders.js';
 import { startServe, type Served } from '../helpers/serve.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sibyl-upload-'));
@@ -214,6 +215,37 @@ describe('clarifai model upload to `clarifai serve`, and serve --models', () => 
       list.stdout,
       /clarifai\/main\/models\/general-image-detection\s+visual-detector\s+image\s+public\s+MIT\s+yes\s+no/,
     );
+  });
+
+  it("refuses a model on a remote engine from anyone but an admin: it would send the server's keys", async () => {
+    const made = await new V2Client(new HttpTransport(served.url), pat).call<{ key: { id: string } }>(
+      'POST',
+      '/v2/users',
+      { user: { id: 'mallory' }, key: { description: 'mallory' } },
+    );
+    const dir = await openAiModelFolder(join(work, 'exfiltrate'), {
+      userId: 'mallory',
+      appId: 'tools',
+      id: 'leak',
+      baseUrl: 'http://127.0.0.1:9/v1',
+      model: 'x',
+      apiKeyEnv: 'DATABASE_URL',
+    });
+    const uploads = new ModelUploads(new V2Client(new HttpTransport(served.url), made.key.id));
+    const config = readFileSync(join(dir, 'config.yaml'));
+    const { upload } = await uploads.start({ userId: 'mallory', appId: 'tools', modelId: 'leak' }, [
+      { path: 'config.yaml', size: config.length },
+    ]);
+    await uploads.putFile('mallory', upload.id, 'config.yaml', {
+      bytes: config.length,
+      open: () => Readable.from([config]),
+    });
+    await assert.rejects(uploads.commit('mallory', upload.id), (error: unknown) => {
+      assert.ok(error instanceof ApiError, String(error));
+      assert.equal(error.httpStatus, 403);
+      assert.match(error.message, /uploading a model with runtime "openai" needs an admin's key/);
+      return true;
+    });
   });
 
   it('refuses a broken folder at upload, not at first prediction', async () => {

@@ -212,17 +212,26 @@ describeEachBackend('compute resources over REST and gRPC', (backend) => {
       model: 'resnet',
       api_key_env: 'OIP_KEY',
     };
+    const ext = { id: 'ext', metadata: { team: 'x', sibyl: { kind: 'endpoint', endpoint } } };
+    // an endpoint makes the server call out with a key from its own environment: admins only
+    refused(
+      await rest('POST', '/v2/users/me/compute_clusters/cc1/nodepools', key, { nodepools: [ext] }),
+      StatusCode.CONN_INSUFFICIENT_SCOPES,
+      /nodepool "ext" with an endpoint needs an admin's key/,
+      "alice's endpoint",
+    );
     let body = ok(
       await rest('POST', '/v2/users/me/compute_clusters/cc1/nodepools', key, {
-        nodepools: [
-          { id: 'pool', min_instances: 1, max_instances: 2 },
-          { id: 'ext', metadata: { team: 'x', sibyl: { kind: 'endpoint', endpoint } } },
-        ],
+        nodepools: [{ id: 'pool', min_instances: 1, max_instances: 2 }],
       }),
       'post nodepools',
     );
     assert.deepEqual(body.nodepools[0].metadata, { sibyl: { kind: 'runners' } });
-    assert.deepEqual(body.nodepools[1].metadata, { team: 'x', sibyl: { kind: 'endpoint', endpoint } });
+    body = ok(
+      await rest('POST', '/v2/users/alice/compute_clusters/cc1/nodepools', t.adminKey, { nodepools: [ext] }),
+      "an admin makes alice's endpoint nodepool",
+    );
+    assert.deepEqual(body.nodepools[0].metadata, { team: 'x', sibyl: { kind: 'endpoint', endpoint } });
     body = ok(
       await rpc('ListNodepools', { user_app_id: { user_id: 'alice' }, compute_cluster_id: 'cc1' }, key),
       'gRPC list',
@@ -285,7 +294,7 @@ describeEachBackend('compute resources over REST and gRPC', (backend) => {
       'missing nodepool',
     );
     body = ok(
-      await rest('PATCH', '/v2/users/me/compute_clusters/cc1/nodepools', key, {
+      await rest('PATCH', '/v2/users/alice/compute_clusters/cc1/nodepools', t.adminKey, {
         nodepools: [
           {
             id: 'ext',

@@ -19,6 +19,12 @@ export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = {
   tfjs: async () => new (await import('./tfjs.js')).TfjsRuntime(),
 };
 
+/**
+ * Runtimes that call another engine over the network, with a key read from this process's
+ * environment (`api_key_env`): whoever configures such a model decides where that key goes.
+ */
+export const REMOTE_RUNTIME_KINDS: ReadonlySet<string> = new Set(['oip', 'openai']);
+
 export function runtimeKinds(): string[] {
   return Object.keys(RUNTIMES);
 }

@@ -32,6 +32,20 @@ export async function isAdmin(ctx: ServiceContext, caller: Caller): Promise<bool
   return (await ctx.store.users.get(caller.userId))?.isAdmin === true;
 }
 
+/**
+ * Refuses a caller who is not an admin, saying what needs one and why. For settings that make
+ * this server act with what only its operator holds: calling out to an address with a key read
+ * from the server's environment (endpoint nodepools, models on a remote engine).
+ */
+export async function requireAdmin(ctx: ServiceContext, caller: Caller, what: string): Promise<void> {
+  if (await isAdmin(ctx, caller)) return;
+  throw new SibylError(
+    StatusCode.CONN_INSUFFICIENT_SCOPES,
+    'Insufficient scopes',
+    `${what} needs an admin's key: this server would call that engine with a key from its own environment`,
+  );
+}
+
 export function userNotFound(userId: string): NotFoundError {
   return new NotFoundError(
     StatusCode.USER_DOES_NOT_EXIST,

@@ -8,7 +8,7 @@ import {
   type NodepoolFields,
   type NodepoolRecord,
 } from '../../store/index.js';
-import { ownerFor } from './access.js';
+import { ownerFor, requireAdmin } from './access.js';
 import {
   builtInRefused,
   clusterNotFound,
@@ -258,6 +258,8 @@ export async function postNodepools(
   const owner = await writableCluster(ctx, caller, userId, clusterId);
   if (msgs.length === 0) throw bad('"nodepools" must list at least one nodepool');
   const specs = msgs.map((m, i) => ({ id: idOf(m, `nodepools[${i}]`), ...fieldsOf(m, `nodepools[${i}]`) }));
+  const endpoint = specs.find((s) => s.endpoint);
+  if (endpoint) await requireAdmin(ctx, caller, `nodepool "${endpoint.id}" with an endpoint`);
   const out: WireNodepool[] = [];
   for (const spec of specs)
     out.push(toWireNodepool(await ctx.store.nodepools.create(owner, clusterId, spec)));
@@ -277,6 +279,8 @@ export async function patchNodepools(
     id: idOf(m, `nodepools[${i}]`),
     fields: fieldsOf(m, `nodepools[${i}]`),
   }));
+  const endpoint = specs.find((s) => s.fields.endpoint);
+  if (endpoint) await requireAdmin(ctx, caller, `nodepool "${endpoint.id}" with an endpoint`);
   const out: WireNodepool[] = [];
   for (const { id, fields } of specs) {
     const current = await ctx.store.nodepools.get(owner, clusterId, id);

@@ -7,9 +7,10 @@ import { InvalidArgumentError, LimitError, NotFoundError, SibylError } from '../
 import { isValidId, newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { SingleModelResponse } from '../../core/wire.js';
-import { readFolderVisibility, readModelFolder } from '../../engine/index.js';
+import { readFolderVisibility, readModelFolder, REMOTE_RUNTIME_KINDS } from '../../engine/index.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { outputInfoOf, storedSpec } from '../output-info.js';
+import { requireAdmin } from './access.js';
 import type { Caller, ServiceContext } from './context.js';
 import { toWireModel } from './models.js';
 import { ok } from './reply.js';
@@ -218,6 +219,9 @@ export async function commitUpload(
         `${state.userId}/${state.appId}/${state.modelId}`,
     );
   }
+  // a model on a remote engine makes this server call it with a key from its own environment
+  if (REMOTE_RUNTIME_KINDS.has(read.runtime.kind))
+    await requireAdmin(ctx, caller, `uploading a model with runtime "${read.runtime.kind}"`);
   // Loads the weights in a worker: a folder that cannot run is refused now, not at first predict.
   const spec = await ctx.engine.validate(read);
   const visibility = await readFolderVisibility(folder);
