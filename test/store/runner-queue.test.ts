@@ -157,6 +157,27 @@ describe('runner queue in this process (SQLite)', () => {
   });
 });
 
+describePostgres('runner queue in Postgres when the database goes away', (baseUrl) => {
+  it('still answers a caller who leaves, and nothing is left unhandled', async () => {
+    const { url, name } = await freshPostgresDatabase(baseUrl);
+    const store = await openStore({ postgresUrl: url });
+    const queue = await openRunnerQueue(store, url);
+    try {
+      const gone = new AbortController();
+      const outcome = queue.submit(POOL, { request: {}, signal: gone.signal });
+      await new Promise((r) => setTimeout(r, 200));
+      await store.db.destroy(); // the database is unreachable from here on
+      gone.abort();
+      const got = await outcome;
+      assert.ok(!got.ok);
+      assert.equal(got.code, StatusCode.RUNNER_ITEM_CANCELLED);
+    } finally {
+      await queue.close();
+      await dropPostgresDatabase(baseUrl, name);
+    }
+  });
+});
+
 describePostgres('runner queue in Postgres, two API instances on one database', (baseUrl) => {
   queueCases(async () => {
     const { url, name } = await freshPostgresDatabase(baseUrl);

@@ -2,6 +2,7 @@ import { newId } from '../../core/ids.js';
 import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_TAKE_WITHIN_MS,
+  MAX_ITEM_MS,
   PRESENCE_TTL_MS,
   poolName,
   type ItemOutcome,
@@ -12,7 +13,7 @@ import {
   type RunnerQueue,
   type SubmitOptions,
 } from './types.js';
-import { cancelledOutcome, notTakenOutcome, outOfTriesOutcome } from './outcomes.js';
+import { cancelledOutcome, notTakenOutcome, outOfTriesOutcome, unansweredOutcome } from './outcomes.js';
 
 interface Item {
   id: string;
@@ -23,7 +24,10 @@ interface Item {
   maxAttempts: number;
   takeWithinMs: number;
   replica?: ReplicaRef;
+  /** Until it is taken: its take deadline. */
   timer?: NodeJS.Timeout;
+  /** From submit: the most it may take in all, whoever holds it. */
+  deadline?: NodeJS.Timeout;
   settle: (outcome: ItemOutcome) => void;
 }
 
@@ -68,6 +72,7 @@ export class MemoryRunnerQueue implements RunnerQueue {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      item.deadline = setTimeout(() => this.finish(item, unansweredOutcome(MAX_ITEM_MS)), MAX_ITEM_MS);
       this.items.set(id, item);
       this.enqueue(item, false);
     });
@@ -178,6 +183,7 @@ export class MemoryRunnerQueue implements RunnerQueue {
   private finish(item: Item, outcome: ItemOutcome): void {
     if (!this.items.delete(item.id)) return;
     clearTimeout(item.timer);
+    clearTimeout(item.deadline);
     const list = this.queued.get(poolName(item.pool));
     const i = list?.indexOf(item) ?? -1;
     if (i >= 0) list!.splice(i, 1);

@@ -27,3 +27,12 @@ export function notTakenOutcome(pool: PoolKey, waitedMs: number, live: number): 
         : `the ${live} runner${live === 1 ? '' : 's'} of nodepool ${poolName(pool)} did not take the request within ${Math.round(waitedMs / 1000)} s; retry later`,
   };
 }
+
+export function unansweredOutcome(limitMs: number): ItemOutcome {
+  return {
+    ok: false,
+    code: StatusCode.RUNNER_PROCESSING_FAILED,
+    description: 'Runner processing failed',
+    details: `no runner answered within ${Math.round(limitMs / 60_000)} minutes of the request`,
+  };
+}

@@ -2,10 +2,11 @@ import pg from 'pg';
 import type { Kysely } from 'kysely';
 import { newId } from '../../core/ids.js';
 import { sql } from '../kysely.js';
-import { cancelledOutcome, notTakenOutcome, outOfTriesOutcome } from './outcomes.js';
+import { cancelledOutcome, notTakenOutcome, outOfTriesOutcome, unansweredOutcome } from './outcomes.js';
 import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_TAKE_WITHIN_MS,
+  MAX_ITEM_MS,
   PRESENCE_TTL_MS,
   poolName,
   type ItemOutcome,
@@ -24,6 +25,8 @@ const ENDED = 'sibyl_runner_ended';
 const POLL_MS = 1000;
 /** Ended rows whose submitter never read them (its instance stopped) are removed after this. */
 const KEEP_ENDED_MS = 60_000;
+/** Waiting item ids looked up per statement. */
+const COLLECT_BATCH = 1000;
 
 interface Waiter {
   settle: (outcome: ItemOutcome) => void;
@@ -63,15 +66,20 @@ export class PostgresRunnerQueue implements RunnerQueue {
     const now = Date.now();
     const takeWithin = opts.takeWithinMs ?? DEFAULT_TAKE_WITHIN_MS;
     const outcome = new Promise<ItemOutcome>((resolve) => this.waiters.set(id, { settle: resolve }));
-    await sql`INSERT INTO runner_items (id, pool_user_id, compute_cluster_id, nodepool_id, request, method_type,
+    try {
+      await sql`INSERT INTO runner_items (id, pool_user_id, compute_cluster_id, nodepool_id, request, method_type,
         state, attempt, max_attempts, take_within_ms, priority, take_by, created_at, updated_at)
       VALUES (${id}, ${pool.userId}, ${pool.computeClusterId}, ${pool.nodepoolId}, ${JSON.stringify(opts.request)},
         ${opts.methodType ?? 1}, 'queued', 1, ${opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}, ${takeWithin}, 0,
         ${now + takeWithin}, ${now}, ${now})`.execute(this.db);
-    await this.notify(QUEUED, poolName(pool));
+      await this.notify(QUEUED, poolName(pool));
+    } catch (error) {
+      this.waiters.delete(id);
+      throw error;
+    }
     const onAbort = () => void this.cancel(id);
-    // the caller may have gone while the row was written
-    if (opts.signal?.aborted) onAbort();
+    // the caller may have gone while the row was written: withdrawn before anyone can take it
+    if (opts.signal?.aborted) await this.cancel(id);
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return await outcome;
@@ -158,7 +166,8 @@ export class PostgresRunnerQueue implements RunnerQueue {
     const now = Date.now();
     await sql`DELETE FROM runner_presence WHERE seen_at < ${now - 10 * PRESENCE_TTL_MS}`.execute(this.db);
     await this.requeue(sql`leased_until < ${now}`, 'its runner stopped answering');
-    // the reason is written in a second step (it counts live replicas); collect() waits for it
+    // not taken in time: the reason counts the pool's live replicas, and is written in the same
+    // statement as the state, so an item never reads as failed without why
     const late = await sql<{
       id: string;
       pool_user_id: string;
@@ -166,9 +175,8 @@ export class PostgresRunnerQueue implements RunnerQueue {
       nodepool_id: string;
       take_within_ms: number;
     }>`
-      UPDATE runner_items SET state = 'failed', updated_at = ${now}
-      WHERE state = 'queued' AND take_by < ${now}
-      RETURNING id, pool_user_id, compute_cluster_id, nodepool_id, take_within_ms`.execute(this.db);
+      SELECT id, pool_user_id, compute_cluster_id, nodepool_id, take_within_ms FROM runner_items
+      WHERE state = 'queued' AND take_by < ${now}`.execute(this.db);
     for (const row of late.rows) {
       const pool = {
         userId: row.pool_user_id,
@@ -176,20 +184,31 @@ export class PostgresRunnerQueue implements RunnerQueue {
         nodepoolId: row.nodepool_id,
       };
       const outcome = notTakenOutcome(pool, row.take_within_ms, await this.liveReplicas(pool));
-      await sql`UPDATE runner_items SET error = ${JSON.stringify(outcome)} WHERE id = ${row.id}`.execute(
-        this.db,
-      );
-      await this.notify(ENDED, row.id);
+      await this.fail(row.id, sql`state = 'queued'`, outcome);
     }
+    // a runner that holds an item and never answers does not hold its caller forever
+    const stale = await sql<{ id: string }>`SELECT id FROM runner_items
+      WHERE state = 'leased' AND created_at < ${now - MAX_ITEM_MS}`.execute(this.db);
+    for (const row of stale.rows)
+      await this.fail(row.id, sql`state = 'leased'`, unansweredOutcome(MAX_ITEM_MS));
     await sql`DELETE FROM runner_items WHERE state IN ('done', 'failed', 'cancelled')
       AND updated_at < ${now - KEEP_ENDED_MS}`.execute(this.db);
     await this.collect([...this.waiters.keys()]);
   }
 
+  /** Ends an item (still in the state `where` says) with an outcome, and tells its submitter. */
+  private async fail(id: string, where: ReturnType<typeof sql>, outcome: ItemOutcome): Promise<void> {
+    const done = await sql<{ id: string }>`UPDATE runner_items
+      SET state = 'failed', error = ${JSON.stringify(outcome)}, updated_at = ${Date.now()}
+      WHERE id = ${id} AND ${where} RETURNING id`.execute(this.db);
+    if (done.rows.length > 0) await this.notify(ENDED, id);
+  }
+
   /** Leased items matching `where` go back to their queue, first in line; those out of tries fail. */
   private async requeue(where: ReturnType<typeof sql>, reason: string): Promise<void> {
     const now = Date.now();
-    const failed = outOfTriesOutcome(0, reason);
+    // the outcome of those out of tries is composed from this reason and the row's attempt
+    const failed = JSON.stringify({ outOfTries: reason });
     const rows = await sql<{
       id: string;
       state: string;
@@ -200,7 +219,7 @@ export class PostgresRunnerQueue implements RunnerQueue {
     }>`
       UPDATE runner_items SET
         state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,
-        error = CASE WHEN attempt >= max_attempts THEN ${JSON.stringify(failed)} ELSE NULL END,
+        error = CASE WHEN attempt >= max_attempts THEN ${failed} ELSE NULL END,
         attempt = CASE WHEN attempt >= max_attempts THEN attempt ELSE attempt + 1 END,
         take_by = ${now} + take_within_ms, priority = 1, replica_id = NULL, runner_id = NULL,
         leased_until = NULL, updated_at = ${now}
@@ -208,10 +227,6 @@ export class PostgresRunnerQueue implements RunnerQueue {
       RETURNING id, state, attempt, pool_user_id, compute_cluster_id, nodepool_id`.execute(this.db);
     for (const row of rows.rows) {
       if (row.state === 'failed') {
-        const outcome = outOfTriesOutcome(row.attempt, reason);
-        await sql`UPDATE runner_items SET error = ${JSON.stringify(outcome)} WHERE id = ${row.id}`.execute(
-          this.db,
-        );
         await this.notify(ENDED, row.id);
       } else {
         await this.notify(
@@ -226,18 +241,27 @@ export class PostgresRunnerQueue implements RunnerQueue {
     }
   }
 
+  /** The caller went away: it is answered at once; the row is marked (or left for tick() to remove). */
   private async cancel(id: string): Promise<void> {
-    await sql`UPDATE runner_items SET state = 'cancelled', updated_at = ${Date.now()}
-      WHERE id = ${id} AND state IN ('queued', 'leased')`.execute(this.db);
     const w = this.waiters.get(id);
     if (w) {
       this.waiters.delete(id);
       w.settle(cancelledOutcome());
     }
+    await sql`UPDATE runner_items SET state = 'cancelled', updated_at = ${Date.now()}
+      WHERE id = ${id} AND state IN ('queued', 'leased')`
+      .execute(this.db)
+      .catch(() => undefined);
   }
 
   /** Settles the local waiters among `ids` whose items have ended, and removes those rows. */
   private async collect(ids: string[]): Promise<void> {
+    // in slices: a statement takes at most 65535 parameters
+    for (let i = 0; i < ids.length; i += COLLECT_BATCH)
+      await this.collectSlice(ids.slice(i, i + COLLECT_BATCH));
+  }
+
+  private async collectSlice(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const rows = await sql<{
       id: string;
@@ -249,9 +273,7 @@ export class PostgresRunnerQueue implements RunnerQueue {
       attempt: number;
     }>`
       SELECT id, state, output, error, replica_id, runner_id, attempt FROM runner_items
-      WHERE id IN (${sql.join(ids)}) AND (state = 'done' OR (state = 'failed' AND error IS NOT NULL))`.execute(
-      this.db,
-    );
+      WHERE id IN (${sql.join(ids)}) AND state IN ('done', 'failed')`.execute(this.db);
     for (const row of rows.rows) {
       const w = this.waiters.get(row.id);
       if (!w) continue;
@@ -265,8 +287,7 @@ export class PostgresRunnerQueue implements RunnerQueue {
               replica: { runnerId: row.runner_id ?? '', replicaId: row.replica_id ?? '' },
               attempt: row.attempt,
             }
-          : ((JSON.parse(row.error ?? 'null') as ItemOutcome | null) ??
-              outOfTriesOutcome(row.attempt, 'unknown')),
+          : failedOutcome(row.error, row.attempt),
       );
     }
   }
@@ -309,4 +330,11 @@ export class PostgresRunnerQueue implements RunnerQueue {
     await client.query(`LISTEN ${ENDED}`);
     this.listener = client;
   }
+}
+
+/** A failed row's outcome: stored whole, or (out of tries) composed from its reason and attempt. */
+function failedOutcome(error: string | null, attempt: number): ItemOutcome {
+  const stored = JSON.parse(error ?? 'null') as ItemOutcome | { outOfTries: string } | null;
+  if (stored && 'outOfTries' in stored) return outOfTriesOutcome(attempt, stored.outOfTries);
+  return stored ?? outOfTriesOutcome(attempt, 'no reason recorded');
 }

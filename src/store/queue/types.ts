@@ -79,6 +79,8 @@ export interface RunnerQueue {
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_TAKE_WITHIN_MS = 30_000;
+/** An item not answered this long after it was submitted fails, whoever holds it. */
+export const MAX_ITEM_MS = 10 * 60_000;
 /** A replica not heard of for this long is gone: its leases are taken back. */
 export const PRESENCE_TTL_MS = 6_000;
 
