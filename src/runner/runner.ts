@@ -15,6 +15,9 @@ import { RunnerStream, type BackoffOptions } from './stream.js';
  * deletes the runner if this process created it.
  */
 
+/** The longest a stopping runner waits for the API to say it hands out nothing more. */
+const STOP_ANSWER_WAIT_MS = 2000;
+
 export interface RunnerConfig {
   api: RunnerApi;
   engine: LocalEngine;
@@ -49,6 +52,8 @@ export class Runner {
   private readonly queue: Held[] = [];
   private active = 0;
   private stopping = false;
+  /** Resolves the wait for the API's answer to this runner's RUNNER_STREAM_END. */
+  private handedOut: (() => void) | undefined;
   private idle: (() => void) | undefined;
   private announced = false;
 
@@ -81,6 +86,8 @@ export class Runner {
           onItems: (items, connection) => this.take(items, connection),
           onState: (open) => this.onState(open),
           onEndRequested: () => {
+            // while stopping, this is the API's answer to our own RUNNER_STREAM_END: nothing more comes
+            if (this.stopping) return this.handedOut?.();
             this.cfg.log('the API asked this runner to stop; finishing the items in hand');
             void this.stop();
           },
@@ -92,7 +99,12 @@ export class Runner {
       // a signal during registration: registered, so deregister, but never connect
       if (this.stopping) return;
       stream.start();
-      await stream.done;
+      await stream.done.catch((error: unknown) => {
+        // the runner is gone on the API already (deleted while it served): nothing to delete
+        if (error instanceof ApiError && error.code === StatusCode.RUNNER_DOES_NOT_EXIST)
+          this.created = false;
+        throw error;
+      });
     } finally {
       await this.finish();
     }
@@ -105,7 +117,15 @@ export class Runner {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.active + this.queue.length > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    // The API may have sent items before it read the stop; it answers the stop once it will send
+    // nothing more (an older API never does: then a short wait stands in for its answer).
+    const handedOut = new Promise<void>((resolve) => {
+      this.handedOut = resolve;
+      setTimeout(resolve, STOP_ANSWER_WAIT_MS).unref();
+    });
+    this.stream?.announceStop();
+    await handedOut;
+    while (this.active + this.queue.length > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     await this.stream?.close();
   }
 
@@ -171,8 +191,7 @@ export class Runner {
   }
 
   private take(items: Json[], connection: number): void {
-    // once stopping, new items are left: the server queues them again when the stream closes
-    if (this.stopping) return;
+    // items sent before the API read the stop are run too: handing them back would cost each a try
     for (const item of items) this.queue.push({ item, connection });
     this.pump();
   }

@@ -92,6 +92,20 @@ export class RunnerStream {
   }
 
   /**
+   * Tells the API this runner is stopping (RUNNER_STREAM_END): it hands out nothing more, while the
+   * outputs of the items in hand still go back on the stream.
+   */
+  announceStop(): void {
+    if (!this.call || this.call.destroyed) return;
+    this.call.write(
+      outputsMessage({
+        ...this.identity,
+        status: { code: StatusCode.RUNNER_STREAM_END, description: 'runner stopping' },
+      }),
+    );
+  }
+
+  /**
    * Half-closes the stream once every output is handed to the connection, and waits for the
    * server to end it (at most `graceMs`; then the call is cancelled, which loses nothing sent).
    */

@@ -25,7 +25,10 @@ describe('deployments answered by runner processes', () => {
   async function api(method: string, path: string, body?: unknown, key = pat) {
     const res = await fetch(`${served.url}${path}`, {
       method,
-      headers: { authorization: `Key ${key}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Key ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { http: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -217,6 +220,27 @@ describe('deployments answered by runner processes', () => {
     for (const res of spread) assert.equal(res.http, 200, JSON.stringify(res.body.status));
     const onRunners = runners.reduce((n, r) => n + itemsServed(r), 0) - before;
     assert.ok(onRunners > 0 && onRunners < 16, `runners took ${onRunners} of 16; the rest ran here`);
+  });
+
+  it('a runner whose key is revoked is cut off within a beat, not at its next reconnect', async () => {
+    const made = await api('POST', '/v2/users/me/keys', { keys: [{ description: 'runner key' }] });
+    assert.equal(made.http, 200, JSON.stringify(made.body));
+    const token = (made.body.keys[0] as { id: string }).id;
+    const runner = await startClarifai(
+      ['runner', '-cc_id', 'edge', '-np_id', 'cpu', '--api-url', served.url, '--runner_id', 'revoked'],
+      { ...env, CLARIFAI_PAT: token },
+      (out) => out.includes('runner revoked serving nodepool edge/cpu'),
+    );
+    runners.push(runner);
+    const exited = new Promise<number | null>((resolve) => runner.process.once('exit', resolve));
+    assert.equal((await api('DELETE', `/v2/users/me/keys/${encodeURIComponent(token)}`)).http, 200);
+    const code = await Promise.race([
+      exited,
+      new Promise((r) => setTimeout(() => r('still running'), 15_000)),
+    ]);
+    assert.equal(code, 1, `exit ${String(code)}:\n${runner.output()}`);
+    assert.match(runner.output(), /revoked|key/i);
+    assert.ok(!runner.output().includes(token), 'the token is never printed');
   });
 
   it('selectors naming a missing or foreign resource get Clarifai status codes', async () => {

@@ -768,7 +768,7 @@ describe('predict', () => {
       assertError(res, 404, StatusCode.DEPLOYMENT_DOES_NOT_EXIST, 'my-deployment-42');
     });
 
-    it('a nodepool -> 404 naming it and its compute cluster', async () => {
+    it('a nodepool in a missing compute cluster -> 404 naming the cluster', async () => {
       const res = await call(app, 'POST', `${RECOGNITION}/outputs`, {
         key: adminKey,
         body: {
@@ -776,7 +776,7 @@ describe('predict', () => {
           runner_selector: { nodepool: { id: 'pool-7', compute_cluster: { id: 'cluster-9' } } },
         },
       });
-      assertError(res, 404, StatusCode.NODEPOOL_DOES_NOT_EXIST, 'pool-7', 'cluster-9');
+      assertError(res, 404, StatusCode.COMPUTE_CLUSTER_DOES_NOT_EXIST, 'cluster-9');
     });
   });
 });

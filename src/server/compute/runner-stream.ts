@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
+import { InvalidArgumentError, NotFoundError, SibylError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { Presence, ReplicaRef } from '../../store/queue/index.js';
@@ -18,6 +18,8 @@ export interface RunnerConnection {
   messages: AsyncIterable<Message>;
   /** Aborted when the call ends from either side. */
   closed: AbortSignal;
+  /** Checks the call's key again (revoked, expired); throws as authentication does. */
+  reauthenticate?: () => Promise<Caller>;
 }
 
 /** How often a connected replica is marked alive in the queue (its leases are kept meanwhile). */
@@ -65,20 +67,42 @@ export async function serveRunnerStream(
       StatusCode.RUNNER_INVALID_REQUEST,
     );
   }
-  const replicaText = typeof first.runner_replica_id === 'string' ? first.runner_replica_id : '';
-  const replica: ReplicaRef = { runnerId, replicaId: replicaText || newId() };
+  // Leases belong to this stream, under an id the server makes: the runner's runner_replica_id is
+  // only a label. A runner keeps its replica id across reconnects, so the old stream's end (noticed
+  // late) must not take back what the new stream holds, nor may anyone name another's replica.
+  const replica: ReplicaRef = { runnerId, replicaId: `${pool.userId}/${runnerId}/${newId()}` };
   const presence: Presence = { ...replica, pool: poolKey(pool) };
   const slots = concurrencyOf(runner.metadata);
   const queue = ctx.runners;
 
   const held = new Set<string>();
-  let freed: (() => void) | undefined;
-  // the call ends when the runner half-closes (it is stopping) or the connection goes
+  // wakes the hand-out loop: a slot freed, the runner stopping, or the call ending
+  let wake: (() => void) | undefined;
+  // the runner sent RUNNER_STREAM_END: it takes nothing more, but its outputs still come
+  let stopping = false;
+  let failure: unknown;
   const ended = new AbortController();
   const closed = ended.signal;
-  conn.closed.addEventListener('abort', () => ended.abort(), { once: true });
-  if (conn.closed.aborted) ended.abort();
-  const beat = setInterval(() => void queue.beat([presence]).catch(() => undefined), BEAT_MS);
+  const end = (error?: unknown) => {
+    if (error !== undefined && failure === undefined) failure = error;
+    ended.abort();
+    wake?.();
+  };
+  conn.closed.addEventListener('abort', () => end(), { once: true });
+  if (conn.closed.aborted) end();
+  // Each beat also asks again whether the stream may go on: a revoked or expired key, or a deleted
+  // runner or nodepool, ends it within a beat rather than at the next reconnect.
+  const beat = setInterval(
+    () =>
+      void (async () => {
+        const now = conn.reauthenticate ? await conn.reauthenticate() : caller;
+        await findRunner(ctx, now, pool.userId, runnerId);
+        await queue.beat([presence]);
+      })().catch((error: unknown) => {
+        if (error instanceof SibylError) end(error); // a database hiccup is not a reason to drop it
+      }),
+    BEAT_MS,
+  );
   try {
     await queue.beat([presence]);
     // accepted: the runner need not wait for its first item to know the stream is open
@@ -89,28 +113,38 @@ export async function serveRunnerStream(
     const outputs = (async () => {
       for await (const msg of conn.messages) {
         const itemId = typeof msg.runner_item_id === 'string' ? msg.runner_item_id : '';
+        if (!itemId && isObject(msg.status) && msg.status.code === StatusCode.RUNNER_STREAM_END) {
+          stopping = true;
+          wake?.();
+          continue;
+        }
         if (!held.has(itemId)) continue; // a stray or repeated output: its item is not this replica's
         const output = outputOf(msg);
         held.delete(itemId);
         await queue.complete(itemId, replica, output);
-        freed?.();
+        wake?.();
       }
-    })().finally(() => ended.abort());
-    // hand out work while the call is open, never more than `slots` items at once
-    while (!closed.aborted) {
+    })().then(
+      () => end(),
+      (error: unknown) => end(error),
+    );
+    // hand out work while the call is open and the runner takes it, never more than `slots` at once
+    while (!closed.aborted && !stopping) {
       if (held.size >= slots) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            closed.removeEventListener('abort', done);
-            freed = undefined;
-            resolve();
-          };
-          freed = done;
-          closed.addEventListener('abort', done, { once: true });
-        });
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
         continue;
       }
-      const items = await queue.take(presence.pool, replica, slots - held.size, closed);
+      const taking = new AbortController();
+      const stop = () => taking.abort();
+      wake = stop; // the runner stopping, or the call ending, also ends a wait for work
+      const items = await queue.take(
+        presence.pool,
+        replica,
+        slots - held.size,
+        AbortSignal.any([closed, taking.signal]),
+      );
+      wake = undefined;
       for (const item of items) {
         held.add(item.id);
         conn.send({
@@ -126,7 +160,16 @@ export async function serveRunnerStream(
         });
       }
     }
-    await outputs.catch(() => undefined);
+    // The runner said it stops: it is told nothing more will come, and its last outputs are
+    // awaited (it half-closes after them). Ended any other way, there is nothing to wait for.
+    if (stopping && !closed.aborted) {
+      conn.send({
+        status: { code: StatusCode.RUNNER_STREAM_END, description: 'No more items' },
+        runner_items: [],
+      });
+      await outputs;
+    }
+    if (failure !== undefined) throw failure;
   } finally {
     clearInterval(beat);
     await queue.release(replica, `runner ${runnerId} disconnected`).catch(() => undefined);

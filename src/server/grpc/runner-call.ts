@@ -44,11 +44,9 @@ export function runnerStreamHandler(
     }
     void (async () => {
       try {
-        const authorization = call.metadata.get('authorization')[0];
-        const caller = await authenticate(
-          ctx,
-          typeof authorization === 'string' ? authorization : authorization?.toString(),
-        );
+        const header = call.metadata.get('authorization')[0];
+        const authorization = typeof header === 'string' ? header : header?.toString();
+        const caller = await authenticate(ctx, authorization);
         const first = await incoming.next();
         if (first.done) return;
         await serveRunnerStream(ctx, caller, decode(first.value), {
@@ -57,6 +55,7 @@ export function runnerStreamHandler(
           },
           messages: rest(),
           closed: closed.signal,
+          reauthenticate: () => authenticate(ctx, authorization),
         });
       } catch (error) {
         const reply = toErrorReply(error, reqId);
