@@ -176,6 +176,8 @@ describe('refusals', () => {
     );
     assert.equal(await refusal(['model', 'predict', '-Z']), "unknown option '-Z'");
     assert.equal(await refusal(['--bogus=3']), "unknown option '--bogus=3'");
+    // an unknown option before a command word is what is reported, not the word
+    assert.equal(await refusal(['model', '--foo', 'predict']), "unknown option '--foo'");
   });
 
   it('an unknown command, with the nearest or else the list', async () => {

@@ -88,8 +88,9 @@ function parseLevel(cmd: Command, args: readonly string[]): Step {
     // kept to report once the whole line is read: a later -h still shows the help
     unknown ??= arg;
   }
-  if (!leaf && operands.length > 0) throw unknownCommand(cmd, operands[0]!);
+  // an unknown option first: after one, a command word is not looked up (`model --foo predict`)
   if (unknown !== undefined) throw unknownOption(cmd, unknown);
+  if (!leaf && operands.length > 0) throw unknownCommand(cmd, operands[0]!);
   if (!leaf && !cmd.actionHandler) return { kind: 'help', command: cmd, asError: true };
   return { kind: 'run', command: cmd, values: argumentValues(cmd, operands) };
 }
