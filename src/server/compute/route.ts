@@ -11,6 +11,9 @@ import { predictOnEndpoint } from './endpoint.js';
 import { endpointHealth } from './endpoint-health.js';
 import { asOwnAnswer, runnerRequest } from './runner-request.js';
 
+/** How long a nodepool's runners may leave an item untaken before the next nodepool gets it. */
+const HAND_OVER_AFTER_MS = 5000;
+
 /** Clarifai's Deployment.SchedulingChoice values that spread work; any other is failover in order. */
 const SPREAD_CHOICES = new Set([2 /* RANDOM */, 6 /* UTILIZATION */]);
 
@@ -45,7 +48,7 @@ export async function routedPredict(
   const pools = await order(ctx, target);
   for (const [i, pool] of pools.entries()) {
     try {
-      return await runOn(ctx, pool, prepared, reqId, signal);
+      return await runOn(ctx, pool, prepared, reqId, i < pools.length - 1, signal);
     } catch (error) {
       if (i === pools.length - 1 || !handsOver(error, pool) || signal?.aborted) throw error;
     }
@@ -140,6 +143,8 @@ async function runOn(
   pool: NodepoolRecord,
   prepared: PreparedPrediction,
   reqId: string,
+  /** Another nodepool follows: a busy one hands over sooner than the last would give up. */
+  more: boolean,
   signal?: AbortSignal,
 ): Promise<MultiOutputResponse> {
   if (pool.kind === 'local') return runPrediction(ctx, prepared, reqId, signal);
@@ -155,6 +160,7 @@ async function runOn(
   }
   const outcome = await ctx.runners.submit(poolKey(pool), {
     request: runnerRequest(prepared),
+    ...(more ? { takeWithinMs: HAND_OVER_AFTER_MS } : {}),
     ...(signal ? { signal } : {}),
   });
   if (!outcome.ok) throw new SibylError(outcome.code, outcome.description, outcome.details);
