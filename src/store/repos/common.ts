@@ -68,3 +68,38 @@ export async function mustHaveApp(db: Kysely<Database>, userId: string, appId: s
   if (!app)
     throw new NotFoundError(StatusCode.APP_DOES_NOT_EXIST, 'App does not exist', `${userId}/${appId}`);
 }
+
+/** Tables whose rows a user owns by `(user_id, id)` and that record `modified_at`. */
+export type OwnedTable = 'compute_clusters' | 'deployments' | 'runners';
+
+/** Sets columns of a user's row (and its `modified_at`); false when the user has no such row. */
+export async function patchOwned(
+  ctx: RepoContext,
+  table: OwnedTable,
+  userId: string,
+  id: string,
+  columns: Record<string, unknown>,
+): Promise<boolean> {
+  const result = await ctx.db
+    .updateTable(table)
+    .set({ ...columns, modified_at: timestamp(ctx) } as never)
+    .where('user_id', '=', userId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Deletes a user's row; false when the user has no such row. */
+export async function deleteOwned(
+  ctx: RepoContext,
+  table: OwnedTable,
+  userId: string,
+  id: string,
+): Promise<boolean> {
+  const result = await ctx.db
+    .deleteFrom(table)
+    .where('user_id', '=', userId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import { isValidId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { ComputeClustersTable } from '../schema.js';
-import { inserted, mustHaveUser, timestamp, type RepoContext } from './common.js';
+import { inserted, mustHaveUser, patchOwned, timestamp, type RepoContext } from './common.js';
 
 /**
  * Which rows of a listing: the services page with the built-in `local` items in front of the
@@ -129,13 +129,7 @@ export class ComputeClustersRepo {
 
   /** Changes a cluster's fields; false when there is no such cluster. */
   async patch(userId: string, id: string, fields: ComputeClusterFields): Promise<boolean> {
-    const result = await this.ctx.db
-      .updateTable('compute_clusters')
-      .set({ ...columns(fields), modified_at: timestamp(this.ctx) })
-      .where('user_id', '=', userId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return patchOwned(this.ctx, 'compute_clusters', userId, id, columns(fields));
   }
 
   /**

@@ -3,7 +3,15 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import { isValidId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { Database, DeploymentsTable } from '../schema.js';
-import { inserted, mustHaveUser, parseJson, timestamp, type RepoContext } from './common.js';
+import {
+  deleteOwned,
+  inserted,
+  mustHaveUser,
+  parseJson,
+  patchOwned,
+  timestamp,
+  type RepoContext,
+} from './common.js';
 import { windowOf, type Window } from './compute-clusters.js';
 
 /** A nodepool a deployment places its model on, always one of the deployment owner's. */
@@ -193,21 +201,10 @@ export class DeploymentsRepo {
 
   /** Changes a deployment's fields; false when there is no such deployment. */
   async patch(userId: string, id: string, fields: DeploymentFields): Promise<boolean> {
-    const result = await this.ctx.db
-      .updateTable('deployments')
-      .set({ ...columns(fields), modified_at: timestamp(this.ctx) })
-      .where('user_id', '=', userId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return patchOwned(this.ctx, 'deployments', userId, id, columns(fields));
   }
 
   async delete(userId: string, id: string): Promise<boolean> {
-    const result = await this.ctx.db
-      .deleteFrom('deployments')
-      .where('user_id', '=', userId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
+    return deleteOwned(this.ctx, 'deployments', userId, id);
   }
 }

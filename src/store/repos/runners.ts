@@ -3,7 +3,15 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import { isValidId, newId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { RunnersTable } from '../schema.js';
-import { inserted, mustHaveUser, parseJson, timestamp, type RepoContext } from './common.js';
+import {
+  deleteOwned,
+  inserted,
+  mustHaveUser,
+  parseJson,
+  patchOwned,
+  timestamp,
+  type RepoContext,
+} from './common.js';
 import { windowOf, type Window } from './compute-clusters.js';
 
 export interface RunnerRecord {
@@ -117,22 +125,11 @@ export class RunnersRepo {
 
   /** Changes a user's runner; false when the user has no such runner. */
   async patch(userId: string, id: string, fields: RunnerFields): Promise<boolean> {
-    const result = await this.ctx.db
-      .updateTable('runners')
-      .set({ ...columns(fields), modified_at: timestamp(this.ctx) })
-      .where('user_id', '=', userId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return patchOwned(this.ctx, 'runners', userId, id, columns(fields));
   }
 
   /** Deletes a user's runner; false when the user has no such runner. */
   async delete(userId: string, id: string): Promise<boolean> {
-    const result = await this.ctx.db
-      .deleteFrom('runners')
-      .where('user_id', '=', userId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
+    return deleteOwned(this.ctx, 'runners', userId, id);
   }
 }
