@@ -92,7 +92,7 @@ describe('deployments answered by runner processes', () => {
     await served?.stop();
   });
 
-  it('with no live runner a deployment is refused at once with a way forward', async () => {
+  it('with no live runner a deployment is refused within seconds, with a way forward', async () => {
     const res = await api('POST', '/v2/users/me/deployments/dogs/outputs', {
       ...predictBody({}),
       runner_selector: undefined,

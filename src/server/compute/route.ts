@@ -13,6 +13,8 @@ import { asOwnAnswer, runnerRequest } from './runner-request.js';
 
 /** How long a nodepool's runners may leave an item untaken before the next nodepool gets it. */
 const HAND_OVER_AFTER_MS = 5000;
+/** How long an item waits for a runner when its nodepool has none live (one may be reconnecting). */
+const NO_RUNNER_GRACE_MS = 3000;
 
 /** Clarifai's Deployment.SchedulingChoice values that spread work; any other is failover in order. */
 const SPREAD_CHOICES = new Set([2 /* RANDOM */, 6 /* UTILIZATION */]);
@@ -158,9 +160,12 @@ async function runOn(
       throw error;
     }
   }
+  // With no live runner the item waits only as long as a restarting runner takes to come back.
+  const live = await ctx.runners.liveReplicas(poolKey(pool));
+  const takeWithinMs = live === 0 ? NO_RUNNER_GRACE_MS : more ? HAND_OVER_AFTER_MS : undefined;
   const outcome = await ctx.runners.submit(poolKey(pool), {
     request: runnerRequest(prepared),
-    ...(more ? { takeWithinMs: HAND_OVER_AFTER_MS } : {}),
+    ...(takeWithinMs !== undefined ? { takeWithinMs } : {}),
     ...(signal ? { signal } : {}),
   });
   if (!outcome.ok) throw new SibylError(outcome.code, outcome.description, outcome.details);
