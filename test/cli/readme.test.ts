@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isolatedEnv, ROOT } from '../helpers/cli.js';
+import { freePort } from '../helpers/process-group.js';
 
 function section(text: string, from: string, to: string): string {
   const start = text.indexOf(from);
@@ -22,15 +22,6 @@ function section(text: string, from: string, to: string): string {
 
 function bashBlocks(text: string): string[] {
   return [...text.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function bash(

@@ -51,7 +51,7 @@ describe('deployments answered by runner processes', () => {
         name,
       ],
       { ...env, CLARIFAI_PAT: pat },
-      (out) => out.includes(`runner ${name} serving nodepool edge/cpu`),
+      new RegExp(`runner ${name} serving nodepool edge/cpu`),
     );
     runners.push(runner);
     return runner;
@@ -229,13 +229,12 @@ describe('deployments answered by runner processes', () => {
     const runner = await startClarifai(
       ['runner', '-cc_id', 'edge', '-np_id', 'cpu', '--api-url', served.url, '--runner_id', 'revoked'],
       { ...env, CLARIFAI_PAT: token },
-      (out) => out.includes('runner revoked serving nodepool edge/cpu'),
+      /runner revoked serving nodepool edge\/cpu/,
     );
     runners.push(runner);
-    const exited = new Promise<number | null>((resolve) => runner.process.once('exit', resolve));
     assert.equal((await api('DELETE', `/v2/users/me/keys/${encodeURIComponent(token)}`)).http, 200);
     const code = await Promise.race([
-      exited,
+      runner.exited,
       new Promise((r) => setTimeout(() => r('still running'), 15_000)),
     ]);
     assert.equal(code, 1, `exit ${String(code)}:\n${runner.output()}`);

@@ -69,7 +69,7 @@ describePostgres('two API instances on one Postgres, runners behind each', (base
         await startClarifai(
           ['runner', '-cc_id', 'dc', '-np_id', 'pool', '--api-url', api.url, '--runner_id', id, '--verbose'],
           { ...env, CLARIFAI_PAT: pat },
-          (out) => out.includes(`runner ${id} serving nodepool dc/pool`),
+          new RegExp(`runner ${id} serving nodepool dc/pool`),
         ),
       );
     }

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
 import { onnxClassifierFolder, RGB, solidPng } from '../helpers/model-folders.js';
-import { freePort, rest, startCli, startServer, type Proc } from './processes.js';
+import { freePort, startCli, type Proc } from '../helpers/process-group.js';
+import { rest, startServer } from './processes.js';
 
 describe('clarifai model local-runner', () => {
   const home = mkdtempSync(join(tmpdir(), 'sibyl-local-runner-'));

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
 import { onnxClassifierFolder, RGB, solidPng } from '../helpers/model-folders.js';
-import { freePort, health, rest, startCli, startServer, until, type Proc } from './processes.js';
+import { freePort, startCli, type Proc } from '../helpers/process-group.js';
+import { health, rest, startServer, until } from './processes.js';
 
 const TEXT = 'The quick brown fox jumps over the lazy dog while the children watch from the garden.';
 

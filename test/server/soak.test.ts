@@ -118,7 +118,7 @@ describe('soak: 64 clients with large bodies against a 64 MiB body budget', () =
 
   it('answers only successes and documented refusals, gives its memory back, then answers normally', async () => {
     const call = (method: string, path: string, body?: Buffer) => send(served.url, pat, method, path, body);
-    const pid = served.process.pid!;
+    const pid = served.child.pid!;
     const dogBody = Buffer.from(
       JSON.stringify({
         inputs: [{ data: { image: { base64: readFileSync(join(PHOTOS, 'dogs.jpg')).toString('base64') } } }],
