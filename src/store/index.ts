@@ -36,8 +36,8 @@ export {
   type Visibility,
 } from './repos/models.js';
 export type { InputRecord, InputsRepo, NewInput } from './repos/inputs.js';
+export type { Window } from './repos/common.js';
 export type {
-  Window,
   ComputeClusterFields,
   ComputeClusterRecord,
   ComputeClustersRepo,

@@ -44,6 +44,19 @@ export function toLimitOffset(opts: PageOptions | undefined): { limit: number; o
   return { limit: perPage, offset: (page - 1) * perPage };
 }
 
+/**
+ * Rows from `offset`, at most `limit` (default: all): for listings that place built-in items
+ * before the stored ones and so compute the stored part's window themselves.
+ */
+export interface Window {
+  limit?: number;
+  offset?: number;
+}
+
+export function windowOf(w: Window): { limit: number; offset: number } {
+  return { limit: w.limit ?? Number.MAX_SAFE_INTEGER, offset: w.offset ?? 0 };
+}
+
 /** True when an insert that ends in ON CONFLICT DO NOTHING really wrote its row. */
 export function inserted(result: { numInsertedOrUpdatedRows?: bigint } | undefined): boolean {
   return (result?.numInsertedOrUpdatedRows ?? 0n) > 0n;

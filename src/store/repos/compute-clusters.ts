@@ -3,22 +3,20 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import { isValidId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { ComputeClustersTable } from '../schema.js';
-import { inserted, mustHaveUser, patchOwned, timestamp, type RepoContext } from './common.js';
+import {
+  inserted,
+  mustHaveUser,
+  patchOwned,
+  timestamp,
+  windowOf,
+  type RepoContext,
+  type Window,
+} from './common.js';
 
 /**
  * Which rows of a listing: the services page with the built-in `local` items in front of the
  * stored ones, so they ask for rows by offset rather than by page. No limit: all of them.
  */
-export interface Window {
-  limit?: number;
-  offset?: number;
-}
-
-/** A window as SQL's limit/offset (a very large limit for "all"). */
-export function windowOf(w: Window): { limit: number; offset: number } {
-  return { limit: w.limit ?? Number.MAX_SAFE_INTEGER, offset: w.offset ?? 0 };
-}
-
 export interface ComputeClusterRecord {
   userId: string;
   id: string;

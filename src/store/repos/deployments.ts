@@ -11,8 +11,9 @@ import {
   patchOwned,
   timestamp,
   type RepoContext,
+  windowOf,
+  type Window,
 } from './common.js';
-import { windowOf, type Window } from './compute-clusters.js';
 
 /** A nodepool a deployment places its model on, always one of the deployment owner's. */
 export interface NodepoolRef {

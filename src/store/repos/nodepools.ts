@@ -3,8 +3,7 @@ import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import { isValidId } from '../../core/ids.js';
 import { StatusCode } from '../../core/status.js';
 import type { NodepoolsTable } from '../schema.js';
-import { parseJson, timestamp, type RepoContext } from './common.js';
-import { windowOf, type Window } from './compute-clusters.js';
+import { parseJson, timestamp, type RepoContext, windowOf, type Window } from './common.js';
 import { deploymentsUsing } from './deployments.js';
 
 /**

@@ -11,8 +11,9 @@ import {
   patchOwned,
   timestamp,
   type RepoContext,
+  windowOf,
+  type Window,
 } from './common.js';
-import { windowOf, type Window } from './compute-clusters.js';
 
 export interface RunnerRecord {
   /** Globally unique. */
