@@ -48,9 +48,9 @@ export async function routedPredict(
   const target = await resolveTarget(ctx, caller, ref, selector);
   const prepared = await preparePrediction(ctx, caller, target.ref, body, signal, true);
   const pools = await order(ctx, target);
-  for (const [i, pool] of pools.entries()) {
+  for (const [i, { pool, weight }] of pools.entries()) {
     try {
-      return await runOn(ctx, pool, prepared, reqId, i < pools.length - 1, signal);
+      return await runOn(ctx, pool, weight, prepared, reqId, i < pools.length - 1, signal);
     } catch (error) {
       if (i === pools.length - 1 || !handsOver(error, pool) || signal?.aborted) throw error;
     }
@@ -114,12 +114,12 @@ async function resolveTarget(
  * cannot take work now (no live runner, an endpoint that just failed) moved last. Spread: one
  * picked at random in proportion to its live runners, then the rest as in failover.
  */
-async function order(ctx: ServiceContext, target: Target): Promise<NodepoolRecord[]> {
+async function order(ctx: ServiceContext, target: Target): Promise<Weighted[]> {
   const weighted = await Promise.all(
     target.pools.map(async (pool) => ({ pool, weight: await capacity(ctx, pool) })),
   );
   const ready = weighted.filter((w) => w.weight > 0);
-  const rest = weighted.filter((w) => w.weight === 0).map((w) => w.pool);
+  const rest = weighted.filter((w) => w.weight === 0);
   if (target.spread && ready.length > 1) {
     const total = ready.reduce((sum, w) => sum + w.weight, 0);
     let pick = Math.random() * total;
@@ -128,9 +128,15 @@ async function order(ctx: ServiceContext, target: Target): Promise<NodepoolRecor
       ready.findIndex((w) => (pick -= w.weight) < 0),
     );
     const [first] = ready.splice(i, 1);
-    return [first!.pool, ...ready.map((w) => w.pool), ...rest];
+    return [first!, ...ready, ...rest];
   }
-  return [...ready.map((w) => w.pool), ...rest];
+  return [...ready, ...rest];
+}
+
+/** A nodepool with what it can take now (see capacity). */
+interface Weighted {
+  pool: NodepoolRecord;
+  weight: number;
 }
 
 /** How much work a nodepool can take now: live runners, or 1 for this server and a healthy endpoint. */
@@ -143,6 +149,8 @@ async function capacity(ctx: ServiceContext, pool: NodepoolRecord): Promise<numb
 async function runOn(
   ctx: ServiceContext,
   pool: NodepoolRecord,
+  /** Its capacity when ordered: for a runners pool, its live replicas. */
+  live: number,
   prepared: PreparedPrediction,
   reqId: string,
   /** Another nodepool follows: a busy one hands over sooner than the last would give up. */
@@ -161,7 +169,6 @@ async function runOn(
     }
   }
   // With no live runner the item waits only as long as a restarting runner takes to come back.
-  const live = await ctx.runners.liveReplicas(poolKey(pool));
   const takeWithinMs = live === 0 ? NO_RUNNER_GRACE_MS : more ? HAND_OVER_AFTER_MS : undefined;
   const outcome = await ctx.runners.submit(poolKey(pool), {
     request: runnerRequest(prepared),
