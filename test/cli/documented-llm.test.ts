@@ -7,29 +7,23 @@
  * official `openai` client then work against both.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { parse } from 'yaml';
 
 import { Model } from '../../src/sdk/index.js';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
 import { listen, serveDir, type TestServer } from '../helpers/http.js';
 import { ggufModelFolder, openAiModelFolder } from '../helpers/llm-folders.js';
-import { startServe, type Served } from '../helpers/serve.js';
+import { bootstrapPat, startServe, type Served } from '../helpers/serve.js';
 
 const TWEET = 'Human: Write a tweet on future of AI\\nAssistant:';
 const CLAUDE = ['--model_id', 'claude-v2', '--user_id', 'anthropic', '--app_id', 'completion'];
 const LLAMA = ['--model_id', 'llama2-7b-chat', '--user_id', 'meta', '--app_id', 'Llama-2'];
 const WHISPER_URL = 'https://clarifai.com/openai/whisper/models/whisper-large-v2';
 const FIXED = '{"temperature":0,"seed":5,"max_tokens":16}';
-
-function bootstrapPat(served: Served): string {
-  const file = /log in with:\n\s+clarifai login --config (\S+)/.exec(served.output())![1]!;
-  return (parse(readFileSync(file, 'utf8')) as { pat: string }).pat;
-}
 
 /** A one-second 16 kHz mono 16-bit WAV of a tone: what the documented whisper command sends. */
 function toneWav(): Buffer {

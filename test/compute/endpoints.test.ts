@@ -5,17 +5,15 @@
  * offer) for a text-generation model. Set up and predicted with the CLI as a user types it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { conceptNames, isolatedEnv, PHOTOS, RECOGNITION_URL, runCli } from '../helpers/cli.js';
 import { ggufModelFolder } from '../helpers/llm-folders.js';
-import { startServe, type Served } from '../helpers/serve.js';
+import { bootstrapPat, startServe, type Served } from '../helpers/serve.js';
 
 const DOGS = join(PHOTOS, 'dogs.jpg');
-const patOf = (s: Served) =>
-  /pat:\s*"?([^"\s]+)/.exec(readFileSync(/clarifai login --config (\S+)/.exec(s.output())![1]!, 'utf8'))![1]!;
 
 describe('deployments on endpoint nodepools (another Sibyl over OIP and over /v1)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sibyl-endpoints-'));
@@ -38,7 +36,7 @@ describe('deployments on endpoint nodepools (another Sibyl over OIP and over /v1
       isolatedEnv(),
     );
     oipUrl = /Open Inference Protocol v2 on (http\S+)/.exec(engine.output())![1]!;
-    env = isolatedEnv({ SIBYL_ENGINE_KEY: patOf(engine) });
+    env = isolatedEnv({ SIBYL_ENGINE_KEY: bootstrapPat(engine) });
     api = await startServe(['--quiet', '--workers', '1', '--models', join(dir, 'api-models')], env);
     await cli(['login', '--config', /clarifai login --config (\S+)/.exec(api.output())![1]!]);
     await cli(['computecluster', 'create', 'remote']);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { StatusCode } from '../../src/core/status.js';
 import { conceptNames, isolatedEnv, PHOTOS, RECOGNITION_URL, runCli } from '../helpers/cli.js';
-import { startClarifai, startServe, type Served, type Started } from '../helpers/serve.js';
+import { bootstrapPat, startClarifai, startServe, type Served, type Started } from '../helpers/serve.js';
 
 const MODEL = { user_id: 'clarifai', app_id: 'main', id: 'general-image-recognition' };
 const DOGS = join(PHOTOS, 'dogs.jpg');
@@ -68,7 +68,7 @@ describe('deployments answered by runner processes', () => {
   before(async () => {
     const dataDir = join(env.SIBYL_HOME!, 'server');
     served = await startServe(['--data-dir', dataDir, '--quiet'], env);
-    pat = /pat:\s*"?([^"\s]+)/.exec(readFileSync(join(dataDir, 'bootstrap.yaml'), 'utf8'))![1]!;
+    pat = bootstrapPat(served);
     const login = await runCli(['login', '--config', join(dataDir, 'bootstrap.yaml')], env);
     assert.equal(login.code, 0, login.stderr);
     assert.equal(

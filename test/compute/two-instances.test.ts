@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { isolatedEnv, PHOTOS } from '../helpers/cli.js';
-import { startClarifai, startServe, type Served, type Started } from '../helpers/serve.js';
+import { bootstrapPat, startClarifai, startServe, type Served, type Started } from '../helpers/serve.js';
 import { describePostgres, dropPostgresDatabase, freshPostgresDatabase } from '../helpers/store-backends.js';
 
 const DOGS = readFileSync(join(PHOTOS, 'dogs.jpg')).toString('base64');
@@ -42,7 +42,7 @@ describePostgres('two API instances on one Postgres, runners behind each', (base
       const dataDir = join(env.SIBYL_HOME!, name);
       apis.push(await startServe(['--data-dir', dataDir, '--database-url', database.url, '--quiet'], env));
     }
-    pat = /pat:\s*"?([^"\s]+)/.exec(readFileSync(join(env.SIBYL_HOME!, 'a', 'bootstrap.yaml'), 'utf8'))![1]!;
+    pat = bootstrapPat(apis[0]!);
     const [a] = apis;
     assert.equal(
       (await call(a!, 'POST', '/v2/users/me/compute_clusters', { compute_clusters: [{ id: 'dc' }] })).http,

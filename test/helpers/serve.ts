@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { startCli, type Proc } from './process-group.js';
 
 export type Started = Proc;
@@ -35,4 +37,10 @@ export async function startServe(args: string[], env: Record<string, string>): P
   );
   const url = /listening on (http\S+)/.exec(proc.output())![1]!;
   return Object.assign(proc, { url });
+}
+
+/** The admin key a started server wrote to the login file its start-up message names. */
+export function bootstrapPat(served: Started): string {
+  const file = /log in with:\n\s+clarifai login --config (\S+)/.exec(served.output())![1]!;
+  return (parse(readFileSync(file, 'utf8')) as { pat: string }).pat;
 }
